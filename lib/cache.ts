@@ -1,0 +1,41 @@
+/**
+ * Where the strategy keeps what outlives a login (the app_access_token, the app_ticket).
+ * The shape is Keyv's, so `new Keyv(new KeyvRedis(url))` plugs in as it is and several
+ * app instances share one token.
+ */
+export interface FeishuCache {
+  get(key: string): Promise<unknown>;
+  /** `ttl` in milliseconds. */
+  set(key: string, value: unknown, ttl?: number): Promise<unknown>;
+  delete(key: string): Promise<unknown>;
+}
+
+interface Entry {
+  readonly value: unknown;
+  readonly expiresAt: number;
+}
+
+/** The default: one process, a bounded number of keys (one app uses two or three). */
+export class MemoryCache implements FeishuCache {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly maxEntries = 1000) {}
+
+  get(key: string): Promise<unknown> {
+    const entry = this.entries.get(key);
+    if (entry && entry.expiresAt <= Date.now()) this.entries.delete(key);
+    return Promise.resolve(entry && entry.expiresAt > Date.now() ? entry.value : undefined);
+  }
+
+  set(key: string, value: unknown, ttl?: number): Promise<boolean> {
+    this.entries.delete(key);
+    // Maps iterate in insertion order, so the first key is the oldest write.
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(key, { value, expiresAt: ttl === undefined ? Infinity : Date.now() + ttl });
+    return Promise.resolve(true);
+  }
+
+  delete(key: string): Promise<boolean> {
+    return Promise.resolve(this.entries.delete(key));
+  }
+}

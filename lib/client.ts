@@ -1,0 +1,158 @@
+import { InternalOAuthError } from 'passport-oauth2';
+import { readAnswer } from './answers.js';
+import type { AppTokenManager } from './app-token.js';
+import type { ClientAuth, FlowSpec } from './endpoints.js';
+import { FeishuAPIError, FeishuTokenError, oauthErrorFor, redact } from './errors.js';
+import { requestFeishu, TransportError, type FeishuResponse } from './http.js';
+import { pickUserInfo, type FeishuUserInfo } from './profile.js';
+
+/** A token answer as Feishu sent it (v1 `data`, v2/v3 top level, suite bare JSON). */
+export interface FeishuTokenParams {
+  access_token: string;
+  token_type?: string;
+  expires_in?: number;
+  refresh_token?: string;
+  /** v1 name of the refresh lifetime. */
+  refresh_expires_in?: number;
+  /** v2/v3 name of the refresh lifetime. */
+  refresh_token_expires_in?: number;
+  scope?: string;
+  [field: string]: unknown;
+}
+
+/** What `refreshAccessToken` resolves to: the new pair (v2/v3 refresh tokens rotate) and Feishu's answer. */
+export interface FeishuTokenSet {
+  accessToken: string;
+  refreshToken: string | undefined;
+  /** Seconds; Feishu says the lifetime varies, so never assume 7200. */
+  expiresIn: number | undefined;
+  refreshExpiresIn: number | undefined;
+  scope: string | undefined;
+  params: FeishuTokenParams;
+}
+
+export interface TokenResult extends FeishuTokenSet {
+  /** The user's fields, when the token answer carried them (classic v1). */
+  readonly user: FeishuUserInfo | undefined;
+}
+
+export interface FeishuClientOptions {
+  readonly flow: FlowSpec;
+  readonly tokenURL: string;
+  readonly refreshURL: string;
+  readonly userInfoURL: string;
+  readonly clientID: string;
+  readonly clientSecret: string;
+  readonly timeout: number;
+  readonly appTokens: AppTokenManager;
+}
+
+interface Sender {
+  /** Whether the request carries the app_access_token as Bearer (v1). */
+  readonly appToken: boolean;
+  request(url: string, body: Readonly<Record<string, string>>, auth: { bearer?: string; credentials: Record<string, string>; timeout: number }): Promise<FeishuResponse>;
+}
+
+/** How each flow authenticates the token request (endpoints.ts `ClientAuth`). */
+const SEND: Readonly<Record<ClientAuth, Sender>> = {
+  app_access_token: {
+    appToken: true,
+    request: (url, body, { bearer, timeout }) => requestFeishu({ url, method: 'POST', bearer, json: body }, timeout),
+  },
+  client_secret_json: {
+    appToken: false,
+    request: (url, body, { credentials, timeout }) => requestFeishu({ url, method: 'POST', json: { ...body, ...credentials } }, timeout),
+  },
+  client_secret_form: {
+    appToken: false,
+    request: (url, body, { credentials, timeout }) => requestFeishu({ url, method: 'POST', form: { ...body, ...credentials } }, timeout),
+  },
+};
+
+function num(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined;
+}
+
+/** Talks to Feishu's login endpoints for one app; shared by every request of a strategy. */
+export class FeishuClient {
+  constructor(private readonly options: FeishuClientOptions) {}
+
+  private get secrets(): readonly string[] {
+    return [this.options.clientSecret];
+  }
+
+  exchangeCode(code: string, extra: { redirectUri?: string | undefined; codeVerifier?: string | undefined }): Promise<TokenResult> {
+    const body: Record<string, string> = { grant_type: 'authorization_code', code };
+    if (extra.redirectUri && this.options.flow.sendsRedirectUri) body.redirect_uri = extra.redirectUri;
+    if (extra.codeVerifier) body.code_verifier = extra.codeVerifier;
+    return this.grant(this.options.tokenURL, body, 'Failed to obtain access token');
+  }
+
+  async refresh(refreshToken: string): Promise<FeishuTokenSet> {
+    try {
+      const { user: _user, ...set } = await this.grant(this.options.refreshURL, { grant_type: 'refresh_token', refresh_token: refreshToken }, 'Failed to refresh access token');
+      return set;
+    } catch (err) {
+      if (err instanceof TransportError) throw new InternalOAuthError('Failed to refresh access token', err);
+      throw err;
+    }
+  }
+
+  async userInfo(accessToken: string): Promise<FeishuUserInfo> {
+    let res: FeishuResponse;
+    try {
+      res = await requestFeishu({ url: this.options.userInfoURL, method: 'GET', bearer: accessToken }, this.options.timeout);
+    } catch (err) {
+      throw new InternalOAuthError('Failed to fetch user profile', err);
+    }
+    const read = readAnswer(this.options.flow.userInfo.answer, res.body, res.status);
+    if (!read.ok) {
+      throw new FeishuAPIError('Failed to fetch user profile', {
+        feishuCode: read.feishuCode,
+        msg: redact(read.msg, [accessToken, ...this.secrets]),
+        logId: res.logId,
+        status: res.status,
+      });
+    }
+    return pickUserInfo(read.fields);
+  }
+
+  private async grant(url: string, body: Record<string, string>, context: string): Promise<TokenResult> {
+    const { flow, clientID, clientSecret, timeout, appTokens } = this.options;
+    const sender = SEND[flow.token.clientAuth];
+    const credentials = { client_id: clientID, client_secret: clientSecret };
+    // Parsing happens inside the attempt so a rejected app token, reported in the body
+    // with HTTP 200, reaches the manager's drop-and-retry.
+    const attempt = async (bearer?: string): Promise<TokenResult> => {
+      const res = await sender.request(url, body, { bearer, credentials, timeout });
+      const read = readAnswer(flow.token.answer, res.body, res.status, 'access_token');
+      if (!read.ok) throw this.tokenError(context, read, res);
+      return this.tokenResult(read.fields);
+    };
+    return sender.appToken ? appTokens.use(attempt) : attempt();
+  }
+
+  private tokenResult(fields: Readonly<Record<string, unknown>>): TokenResult {
+    const params = { ...fields } as FeishuTokenParams;
+    delete params.code;
+    delete params.msg;
+    return {
+      accessToken: params.access_token,
+      refreshToken: typeof fields.refresh_token === 'string' && fields.refresh_token ? fields.refresh_token : undefined,
+      expiresIn: num(fields.expires_in),
+      refreshExpiresIn: num(fields.refresh_token_expires_in) ?? num(fields.refresh_expires_in),
+      scope: typeof fields.scope === 'string' ? fields.scope : undefined,
+      params,
+      user: this.options.flow.userInTokenAnswer && typeof fields.open_id === 'string' ? pickUserInfo(fields) : undefined,
+    };
+  }
+
+  private tokenError(context: string, read: Extract<ReturnType<typeof readAnswer>, { ok: false }>, res: FeishuResponse): FeishuTokenError {
+    return new FeishuTokenError(context, read.oauthError ?? oauthErrorFor(read.feishuCode), {
+      feishuCode: read.feishuCode,
+      msg: redact(read.msg, this.secrets),
+      logId: res.logId,
+      status: res.status,
+    });
+  }
+}

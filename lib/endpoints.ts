@@ -1,0 +1,133 @@
+/**
+ * Where each Feishu login flow lives, as data: one row per flow, one row per brand.
+ * Flow and brand differences stay here so the strategy has no per-flow branches.
+ * Sources: ../shared/feishu-api.md §0-§5.
+ */
+
+/** The three Feishu hosts a login may touch. */
+export interface FeishuHosts {
+  /** OpenAPI: app tokens, v1 and v2 token endpoints, user_info. */
+  readonly open: string;
+  /** The v2/v3 authorize page and the v3 token endpoint. */
+  readonly accounts: string;
+  /** The legacy "suite" passport flow. */
+  readonly passport: string;
+}
+
+export type FeishuBrand = 'feishu' | 'lark';
+
+export const BRAND_HOSTS: Readonly<Record<FeishuBrand, FeishuHosts>> = {
+  feishu: {
+    open: 'https://open.feishu.cn',
+    accounts: 'https://accounts.feishu.cn',
+    passport: 'https://passport.feishu.cn',
+  },
+  lark: {
+    open: 'https://open.larksuite.com',
+    accounts: 'https://accounts.larksuite.com',
+    passport: 'https://passport.larksuite.com',
+  },
+};
+
+export type FeishuFlow = 'v1' | 'v2' | 'v3' | 'suite';
+
+type Host = keyof FeishuHosts;
+
+interface Endpoint {
+  readonly host: Host;
+  readonly path: string;
+}
+
+/**
+ * How the app proves itself at the token endpoint.
+ * - `app_access_token`: Bearer app_access_token, JSON body (authen v1).
+ * - `client_secret_json`: client_id + client_secret in a JSON body (v2/v3).
+ * - `client_secret_form`: the same, form-encoded (suite passport).
+ */
+export type ClientAuth = 'app_access_token' | 'client_secret_json' | 'client_secret_form';
+
+/**
+ * How an answer is wrapped.
+ * - `envelope`: `{code, msg, data: {...}}`, errors as HTTP 200 with code ≠ 0 (OpenAPI).
+ * - `oauth`: fields at top level, `code: 0` on success, `{code, error, error_description}` with HTTP 4xx/5xx (v2/v3).
+ * - `bare`: plain OAuth JSON, `{error, error_description}` on failure (suite passport).
+ */
+export type AnswerShape = 'envelope' | 'oauth' | 'bare';
+
+export interface FlowSpec {
+  readonly authorize: Endpoint & {
+    /** v1 names the app `app_id` and takes no `response_type`. */
+    readonly clientIdParam: 'app_id' | 'client_id';
+  };
+  readonly token: Endpoint & { readonly clientAuth: ClientAuth; readonly answer: AnswerShape };
+  readonly refresh: Endpoint;
+  readonly userInfo: Endpoint & { readonly answer: AnswerShape };
+  /** The classic v1 token answer already carries the user's fields, which saves the user_info call. */
+  readonly userInTokenAnswer: boolean;
+  /** Whether the token request carries `redirect_uri` (v1 binds no redirect to the code). */
+  readonly sendsRedirectUri: boolean;
+}
+
+const USER_INFO: FlowSpec['userInfo'] = { host: 'open', path: '/open-apis/authen/v1/user_info', answer: 'envelope' };
+const V2_AUTHORIZE: FlowSpec['authorize'] = { host: 'accounts', path: '/open-apis/authen/v1/authorize', clientIdParam: 'client_id' };
+
+export const FLOWS: Readonly<Record<FeishuFlow, FlowSpec>> = {
+  v1: {
+    authorize: { host: 'open', path: '/open-apis/authen/v1/authorize', clientIdParam: 'app_id' },
+    token: { host: 'open', path: '/open-apis/authen/v1/access_token', clientAuth: 'app_access_token', answer: 'envelope' },
+    refresh: { host: 'open', path: '/open-apis/authen/v1/refresh_access_token' },
+    userInfo: USER_INFO,
+    userInTokenAnswer: true,
+    sendsRedirectUri: false,
+  },
+  v2: {
+    authorize: V2_AUTHORIZE,
+    token: { host: 'open', path: '/open-apis/authen/v2/oauth/token', clientAuth: 'client_secret_json', answer: 'oauth' },
+    refresh: { host: 'open', path: '/open-apis/authen/v2/oauth/token' },
+    userInfo: USER_INFO,
+    userInTokenAnswer: false,
+    sendsRedirectUri: true,
+  },
+  v3: {
+    authorize: V2_AUTHORIZE,
+    // feishu-api.md §9.1: only the official node-sdk (2026) is known to call this endpoint; its shapes mirror v2.
+    token: { host: 'accounts', path: '/oauth/v3/token', clientAuth: 'client_secret_json', answer: 'oauth' },
+    refresh: { host: 'accounts', path: '/oauth/v3/token' },
+    userInfo: USER_INFO,
+    userInTokenAnswer: false,
+    sendsRedirectUri: true,
+  },
+  suite: {
+    authorize: { host: 'passport', path: '/suite/passport/oauth/authorize', clientIdParam: 'client_id' },
+    token: { host: 'passport', path: '/suite/passport/oauth/token', clientAuth: 'client_secret_form', answer: 'bare' },
+    // feishu-api.md §9.5: the suite refresh grant is inferred from RFC 6749, not documented.
+    refresh: { host: 'passport', path: '/suite/passport/oauth/token' },
+    userInfo: { host: 'passport', path: '/suite/passport/oauth/userinfo', answer: 'bare' },
+    userInTokenAnswer: false,
+    sendsRedirectUri: true,
+  },
+};
+
+/** OpenAPI paths for app credentials (feishu-api.md §4). */
+export const APP_TOKEN_PATHS = {
+  internal: '/open-apis/auth/v3/app_access_token/internal',
+  store: '/open-apis/auth/v3/app_access_token',
+  resendTicket: '/open-apis/auth/v3/app_ticket/resend',
+} as const;
+
+/** `domain` is a brand name or an origin (`http://127.0.0.1:4000`) that serves every Feishu path. */
+export function resolveHosts(domain: string): FeishuHosts {
+  if (domain === 'feishu' || domain === 'lark') return BRAND_HOSTS[domain];
+  let origin: string;
+  try {
+    origin = new URL(domain).origin;
+  } catch {
+    throw new TypeError(`FeishuStrategy: domain must be 'feishu', 'lark' or an origin such as https://open.example.com, got ${JSON.stringify(domain)}`);
+  }
+  if (origin === 'null') throw new TypeError(`FeishuStrategy: domain ${JSON.stringify(domain)} is not an http(s) origin`);
+  return { open: origin, accounts: origin, passport: origin };
+}
+
+export function endpointURL(hosts: FeishuHosts, endpoint: Endpoint): string {
+  return hosts[endpoint.host] + endpoint.path;
+}

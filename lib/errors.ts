@@ -1,0 +1,137 @@
+import { TokenError } from 'passport-oauth2';
+
+/** What Feishu said about a failure, as every error of this package carries it. */
+export interface FeishuErrorDetails {
+  /** Feishu's numeric `code` (for example 20003), when the answer had one. */
+  readonly feishuCode: number | undefined;
+  /** Feishu's `msg` / `error_description`, with anything token-like removed. */
+  readonly msg: string;
+  /** The `X-Tt-Logid` header, which Feishu support asks for. */
+  readonly logId: string | undefined;
+  /** HTTP status of the answer (Feishu sends most errors with 200). */
+  readonly status: number;
+  /** How to fix the classic mistakes, when the code is one of them. */
+  readonly hint: string | undefined;
+}
+
+/**
+ * The fix for the mistakes people make when setting up a Feishu app.
+ * Keyed by Feishu's code so v1, v2/v3 and the app-token endpoints share one table.
+ */
+const HINTS: Readonly<Record<number, string>> = {
+  20029: 'The redirect URL is not registered: add the callbackURL, exactly, under Security Settings › Redirect URLs in the Feishu developer console.',
+  20071: 'redirect_uri differs from the one used at authorize: pass the same callbackURL to both steps.',
+  20027: 'A requested scope is not enabled for the app: enable it under Permissions & Scopes in the developer console (offline_access too, for refresh tokens).',
+  20002: 'The app secret is wrong: copy App ID and App Secret again from Credentials & Basic Info in the developer console.',
+  20035: 'The app id or secret is wrong: copy App ID and App Secret again from Credentials & Basic Info in the developer console.',
+  10014: 'The app id or secret is wrong: copy App ID and App Secret again from Credentials & Basic Info in the developer console.',
+  10015: 'The app secret is wrong: copy App Secret again from Credentials & Basic Info in the developer console.',
+  20048: 'No app has this app id: check clientID, and domain (a Lark app needs domain: \'lark\').',
+  20046: 'Brand mismatch: a Lark app must use domain: \'lark\' and a Feishu app the default domain.',
+  20010: 'The user is outside the app\'s availability: widen Availability in the developer console, or publish a new version.',
+  20009: 'The tenant has not installed the app.',
+  20074: 'Refreshing is switched off: turn on "Refresh user_access_token" under Security Settings in the developer console.',
+  20049: 'PKCE check failed: the code_verifier does not match the code_challenge of the authorize request.',
+  10012: 'The app_ticket is missing or stale: Feishu was asked to push a new one to the event URL; try again in a few seconds.',
+  99991672: 'The app lacks an API permission: enable it under Permissions & Scopes and publish a new version.',
+  99991679: 'The user has not granted a scope this call needs: add it to `scope` and sign in again.',
+};
+
+export function hintFor(code: number | undefined): string | undefined {
+  return code === undefined ? undefined : HINTS[code];
+}
+
+function describe(context: string, details: Omit<FeishuErrorDetails, 'hint'>, hint: string | undefined): string {
+  const code = details.feishuCode === undefined ? `HTTP ${details.status}` : `code ${details.feishuCode}`;
+  const log = details.logId ? `, log id ${details.logId}` : '';
+  return `${context}: ${details.msg || 'no message'} (${code}${log})${hint ? `. ${hint}` : ''}`;
+}
+
+/** Feishu answered an OpenAPI call (app token, user_info, app_ticket) with an error. */
+export class FeishuAPIError extends Error implements FeishuErrorDetails {
+  override readonly name = 'FeishuAPIError';
+  /** Feishu's numeric code; same value as `feishuCode`. */
+  readonly code: number | undefined;
+  readonly feishuCode: number | undefined;
+  readonly msg: string;
+  readonly logId: string | undefined;
+  readonly status: number;
+  readonly hint: string | undefined;
+
+  constructor(context: string, details: Omit<FeishuErrorDetails, 'hint'>) {
+    const hint = hintFor(details.feishuCode);
+    super(describe(context, details, hint));
+    this.code = details.feishuCode;
+    this.feishuCode = details.feishuCode;
+    this.msg = details.msg;
+    this.logId = details.logId;
+    this.status = details.status;
+    this.hint = hint;
+  }
+}
+
+/**
+ * Feishu refused the code or refresh exchange. A passport-oauth2 `TokenError`, so
+ * `err instanceof TokenError` holds whichever strategy threw; `code` is the OAuth error string.
+ */
+export class FeishuTokenError extends TokenError implements FeishuErrorDetails {
+  readonly feishuCode: number | undefined;
+  readonly msg: string;
+  readonly logId: string | undefined;
+  readonly hint: string | undefined;
+
+  constructor(context: string, oauthError: string, details: Omit<FeishuErrorDetails, 'hint'>) {
+    const hint = hintFor(details.feishuCode);
+    super(describe(context, details, hint), oauthError, undefined, details.status >= 400 ? details.status : 500);
+    this.name = 'FeishuTokenError';
+    this.feishuCode = details.feishuCode;
+    this.msg = details.msg;
+    this.logId = details.logId;
+    this.hint = hint;
+  }
+}
+
+/**
+ * Codes that mean "this login attempt is over, start again", not "the app is broken":
+ * a used or expired code, a user who may not sign in. They become Passport failures,
+ * so `failureRedirect` sends the user back to the sign-in page.
+ */
+const LOGIN_FAILURE_CODES: ReadonlySet<number> = new Set([
+  20003, 20004, 20065, // code unknown, expired, used
+  20008, 20021, 20022, 20023, 20066, // user missing, resigned, frozen, not registered, bad status
+  20010, // user outside the app's availability
+]);
+
+export function isLoginFailure(err: unknown): err is FeishuTokenError {
+  return err instanceof FeishuTokenError && err.feishuCode !== undefined && LOGIN_FAILURE_CODES.has(err.feishuCode);
+}
+
+const OAUTH_ERRORS: Readonly<Record<number, string>> = {
+  20050: 'server_error',
+  20072: 'temporarily_unavailable',
+  20036: 'unsupported_grant_type',
+  20001: 'invalid_request',
+  20063: 'invalid_request',
+  20002: 'invalid_client',
+  20013: 'invalid_client',
+  20014: 'invalid_client',
+  20035: 'invalid_client',
+  20048: 'invalid_client',
+};
+
+/** The OAuth `error` string for a Feishu code, where Feishu did not send one itself (v1 sends none). */
+export function oauthErrorFor(code: number | undefined): string {
+  return (code !== undefined && OAUTH_ERRORS[code]) || 'invalid_grant';
+}
+
+const TOKEN_LIKE = /\b(?:[tuar]|ur)-[A-Za-z0-9_.~+/=-]{8,}|\beyJ[A-Za-z0-9_.~+/=-]{8,}/g;
+
+/**
+ * Feishu's messages sometimes quote the token they reject; messages travel to logs
+ * and failure pages, so anything token-shaped and the app secret are cut out.
+ */
+export function redact(text: string, secrets: readonly string[] = []): string {
+  let out = text.replace(TOKEN_LIKE, '[redacted]');
+  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+  return out.length > 500 ? `${out.slice(0, 500)}…` : out;
+}

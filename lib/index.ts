@@ -1,0 +1,22 @@
+export { FeishuStrategy, FeishuStrategy as Strategy } from './strategy.js';
+export { FeishuAPIError, FeishuTokenError, type FeishuErrorDetails } from './errors.js';
+export { TransportError, type TransportFailure } from './http.js';
+export { MissingIdError, parseProfile, type FeishuProfile, type FeishuUserInfo, type FeishuIdField } from './profile.js';
+export { TenantNotAllowedError } from './tenants.js';
+export { MemoryCache, type FeishuCache } from './cache.js';
+export { BRAND_HOSTS, FLOWS, type FeishuBrand, type FeishuFlow, type FeishuHosts } from './endpoints.js';
+export type { FeishuTokenParams, FeishuTokenSet } from './client.js';
+export type {
+  AppTicketSource,
+  FeishuAuthenticateOptions,
+  FeishuCommonOptions,
+  FeishuCredentials,
+  FeishuStrategyOptions,
+  FeishuStrategyOptionsWithRequest,
+  FeishuVerifyFunction,
+  FeishuVerifyFunctionWithParams,
+  FeishuVerifyFunctionWithRequest,
+  FeishuVerifyFunctionWithRequestAndParams,
+  VerifyCallback,
+} from './options.js';
+export { AuthorizationError, InternalOAuthError, TokenError } from 'passport-oauth2';

@@ -1,0 +1,107 @@
+import type { Request } from 'express';
+import type { VerifyCallback, StateStore } from 'passport-oauth2';
+import type { FeishuCache } from './cache.js';
+import type { FeishuTokenParams } from './client.js';
+import type { FeishuFlow } from './endpoints.js';
+import type { FeishuIdField, FeishuProfile } from './profile.js';
+
+export type { VerifyCallback };
+
+/** The app's credentials, under OAuth's names or Feishu's. */
+export type FeishuCredentials =
+  | { clientID: string; clientSecret: string; appId?: never; appSecret?: never }
+  | { appId: string; appSecret: string; clientID?: never; clientSecret?: never };
+
+/** Where the app_ticket of a store app comes from: a value, or a function asked at each token fetch. */
+export type AppTicketSource = string | (() => string | undefined | Promise<string | undefined>);
+
+export interface FeishuCommonOptions {
+  /** Absolute, or relative to the request's URL; must be registered under Security Settings › Redirect URLs. */
+  callbackURL?: string;
+  /** Space-separated string or list; `offline_access` asks v2/v3 for a refresh token. */
+  scope?: string | string[];
+  scopeSeparator?: string;
+  /** Keep a nonce in the session and check it on the callback (CSRF protection). */
+  state?: boolean;
+  /** PKCE (S256 with `true`); needs `state`. v2/v3 only in Feishu's protocol. */
+  pkce?: boolean | 'S256' | 'plain';
+  /** A passport-oauth2 state store, or `true` for its session store with app state. */
+  store?: StateStore | boolean;
+  /** Session key of the state store; default `oauth2:<authorize host>`. */
+  sessionKey?: string;
+  /** Skip the profile step: `true`, or a function deciding per login. */
+  skipUserProfile?: boolean | (() => boolean) | ((accessToken: string, done: (err: Error | null, skip: boolean) => void) => void);
+  /** Trust `X-Forwarded-*` when resolving a relative callbackURL. */
+  proxy?: boolean;
+  /** Extra headers for passport-oauth2's own requests (this strategy makes its requests itself). */
+  customHeaders?: Record<string, string>;
+
+  /** Registered strategy name; default 'feishu'. Set it to run two apps (or Feishu and Lark) side by side. */
+  name?: string;
+  /** 'feishu' (default), 'lark', or an origin serving every Feishu path (private deployment, proxy, mock). */
+  domain?: 'feishu' | 'lark' | (string & NonNullable<unknown>);
+  /** Login protocol generation; default 'v1'. */
+  flow?: FeishuFlow;
+  /** Overrides the authorize page URL derived from `domain` and `flow`. */
+  authorizationURL?: string;
+  /** Overrides the code-exchange URL derived from `domain` and `flow`. */
+  tokenURL?: string;
+  /** Overrides the refresh URL; defaults to the flow's refresh endpoint on the token URL's origin. */
+  refreshURL?: string;
+  /** Overrides the user_info URL derived from `domain` and `flow`. */
+  userProfileURL?: string;
+  /** Overrides the app_access_token URL (v1 flow). */
+  appAccessTokenURL?: string;
+  /** Milliseconds allowed for every call to Feishu; default 10000. */
+  timeout?: number;
+  /** Always call user_info, even when the v1 token answer already carries the user. */
+  alwaysFetchUserInfo?: boolean;
+  /** Which id becomes `profile.id`; default 'open_id'. */
+  idField?: FeishuIdField;
+  /** Only users of these tenants may sign in (tenant_key allow-list). */
+  tenants?: readonly string[];
+  /** 'internal' (self-built, default) or 'store' (marketplace app, needs `appTicket`). */
+  appType?: 'internal' | 'store';
+  /** Store apps: the app_ticket Feishu pushes hourly, or where to read it. */
+  appTicket?: AppTicketSource;
+  /** Where tokens and tickets are kept between logins; Keyv-compatible. Default: in memory. */
+  cache?: FeishuCache;
+}
+
+export type FeishuStrategyOptions = FeishuCredentials & FeishuCommonOptions & { passReqToCallback?: false };
+export type FeishuStrategyOptionsWithRequest = FeishuCredentials & FeishuCommonOptions & { passReqToCallback: true };
+
+export type FeishuVerifyFunction = (accessToken: string, refreshToken: string, profile: FeishuProfile, done: VerifyCallback) => void;
+export type FeishuVerifyFunctionWithParams = (
+  accessToken: string,
+  refreshToken: string,
+  params: FeishuTokenParams,
+  profile: FeishuProfile,
+  done: VerifyCallback,
+) => void;
+export type FeishuVerifyFunctionWithRequest = (
+  req: Request,
+  accessToken: string,
+  refreshToken: string,
+  profile: FeishuProfile,
+  done: VerifyCallback,
+) => void;
+export type FeishuVerifyFunctionWithRequestAndParams = (
+  req: Request,
+  accessToken: string,
+  refreshToken: string,
+  params: FeishuTokenParams,
+  profile: FeishuProfile,
+  done: VerifyCallback,
+) => void;
+
+/** Options for `passport.authenticate('feishu', …)`. */
+export interface FeishuAuthenticateOptions {
+  /** Overrides the strategy's scope for this request. */
+  scope?: string | string[];
+  /** 'consent' always shows Feishu's consent page (v2/v3). */
+  prompt?: 'consent';
+  callbackURL?: string;
+  state?: unknown;
+  [option: string]: unknown;
+}

@@ -1,0 +1,254 @@
+import type { Request } from 'express';
+import { AuthorizationError, InternalOAuthError, Strategy as OAuth2Strategy, type VerifyFunction } from 'passport-oauth2';
+import { appTokenSource } from './app-ticket.js';
+import { AppTokenManager } from './app-token.js';
+import { MemoryCache } from './cache.js';
+import { FeishuClient, type FeishuTokenParams, type FeishuTokenSet } from './client.js';
+import { endpointURL, FLOWS, resolveHosts, type FeishuFlow } from './endpoints.js';
+import { FeishuAPIError, FeishuTokenError, isLoginFailure } from './errors.js';
+import type {
+  FeishuAuthenticateOptions,
+  FeishuCommonOptions,
+  FeishuCredentials,
+  FeishuStrategyOptions,
+  FeishuStrategyOptionsWithRequest,
+  FeishuVerifyFunction,
+  FeishuVerifyFunctionWithParams,
+  FeishuVerifyFunctionWithRequest,
+  FeishuVerifyFunctionWithRequestAndParams,
+} from './options.js';
+import { parseProfile, type FeishuIdField, type FeishuProfile, type FeishuUserInfo } from './profile.js';
+import { TenantNotAllowedError } from './tenants.js';
+
+/** Codes are short tokens (v2: ≥64 chars reserved); anything far longer is not from Feishu. */
+const MAX_CODE_LENGTH = 2048;
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+type AnyVerify = FeishuVerifyFunction | FeishuVerifyFunctionWithParams | FeishuVerifyFunctionWithRequest | FeishuVerifyFunctionWithRequestAndParams;
+type Done = (err?: unknown, profile?: FeishuProfile) => void;
+
+function credentialsOf(options: FeishuCredentials): { clientID: string; clientSecret: string } {
+  const clientID = options.clientID ?? options.appId;
+  const clientSecret = options.clientSecret ?? options.appSecret;
+  if (typeof clientID !== 'string' || !clientID) throw new TypeError('FeishuStrategy requires a clientID option (the App ID, cli_…)');
+  if (typeof clientSecret !== 'string' || !clientSecret) throw new TypeError('FeishuStrategy requires a clientSecret option (the App Secret)');
+  return { clientID, clientSecret };
+}
+
+function callbackCode(req: Request): unknown {
+  const query = req.query as Record<string, unknown> | undefined;
+  const body = req.body as Record<string, unknown> | undefined;
+  return query?.code ?? (body && typeof body === 'object' ? body.code : undefined);
+}
+
+/**
+ * Passport strategy for Feishu (飞书) and Lark. passport-oauth2 keeps running the state
+ * store, PKCE, the verify arities and failure handling; this class changes what Feishu
+ * does differently: the v1 authorize parameters, the code exchange, and the profile.
+ */
+export class FeishuStrategy extends OAuth2Strategy {
+  /** The Feishu flow this instance speaks. */
+  readonly flow: FeishuFlow;
+  /** 'lark' when `domain: 'lark'`, else 'feishu'; becomes `profile.provider`. */
+  readonly brand: 'feishu' | 'lark';
+  /** The app_access_token cache; `appTokens.fetches` counts requests to Feishu for it. */
+  readonly appTokens: AppTokenManager;
+  private readonly feishu: FeishuClient;
+  private readonly idField: FeishuIdField | undefined;
+  private readonly tenants: ReadonlySet<string> | undefined;
+  private readonly alwaysFetchUserInfo: boolean;
+  /**
+   * User fields from the v1 token answer, handed to `userProfile` to save the user_info
+   * call. passport-oauth2 calls `userProfile` synchronously from the token callback, so an
+   * entry lives only for the duration of that call and nothing stays per login.
+   */
+  private readonly handoff = new Map<string, FeishuUserInfo>();
+
+  constructor(options: FeishuStrategyOptions, verify: FeishuVerifyFunction);
+  constructor(options: FeishuStrategyOptions, verify: FeishuVerifyFunctionWithParams);
+  constructor(options: FeishuStrategyOptionsWithRequest, verify: FeishuVerifyFunctionWithRequest);
+  constructor(options: FeishuStrategyOptionsWithRequest, verify: FeishuVerifyFunctionWithRequestAndParams);
+  constructor(options: FeishuStrategyOptions | FeishuStrategyOptionsWithRequest, verify: AnyVerify) {
+    if (!options || typeof options !== 'object') throw new TypeError('FeishuStrategy requires an options object');
+    if (typeof verify !== 'function') throw new TypeError('FeishuStrategy requires a verify callback');
+    const { clientID, clientSecret } = credentialsOf(options);
+    const flowName = options.flow ?? 'v1';
+    const flow = FLOWS[flowName];
+    if (!flow) throw new TypeError(`FeishuStrategy: flow must be one of ${Object.keys(FLOWS).join(', ')}, got ${JSON.stringify(flowName)}`);
+    const domain = options.domain ?? 'feishu';
+    const hosts = resolveHosts(domain);
+    const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+    if (!(Number.isFinite(timeout) && timeout > 0)) throw new TypeError('FeishuStrategy: timeout must be a positive number of milliseconds');
+    const tokenURL = options.tokenURL ?? endpointURL(hosts, flow.token);
+
+    super(
+      {
+        ...passportOptions(options),
+        authorizationURL: options.authorizationURL ?? endpointURL(hosts, flow.authorize),
+        tokenURL,
+        clientID,
+        clientSecret,
+      },
+      verify as VerifyFunction,
+    );
+    this.name = options.name ?? 'feishu';
+    this.flow = flowName;
+    this.brand = domain === 'lark' ? 'lark' : 'feishu';
+    this.idField = options.idField;
+    this.tenants = options.tenants ? new Set(options.tenants) : undefined;
+    this.alwaysFetchUserInfo = options.alwaysFetchUserInfo ?? false;
+
+    const cache = options.cache ?? new MemoryCache();
+    this.appTokens = new AppTokenManager({
+      source: appTokenSource({ clientID, clientSecret, hosts, cache, timeout, appType: options.appType, appTicket: options.appTicket, url: options.appAccessTokenURL }),
+      cache,
+      cacheKey: `passport-feishu:${hosts.open}:${clientID}:app_access_token`,
+      timeout,
+      secrets: [clientSecret],
+    });
+    this.feishu = new FeishuClient({
+      flow,
+      tokenURL,
+      refreshURL: options.refreshURL ?? endpointURL(hosts, flow.refresh),
+      userInfoURL: options.userProfileURL ?? endpointURL(hosts, flow.userInfo),
+      clientID,
+      clientSecret,
+      timeout,
+      appTokens: this.appTokens,
+    });
+
+    // NOTE: passport-oauth2 exchanges the code through node-oauth, which form-posts
+    //       client_id/secret and takes any 2xx for success. Feishu wants JSON (with an
+    //       app token in v1) and reports errors with HTTP 200, so the exchange is ours.
+    const exchange = (code: string, params: Record<string, string>, callback: ExchangeCallback): void => {
+      deliver(
+        this.feishu.exchangeCode(code, { redirectUri: params.redirect_uri, codeVerifier: params.code_verifier }),
+        (err, set) => {
+          if (err || !set) return callback(err as Error);
+          if (set.user) this.handoff.set(set.accessToken, set.user);
+          try {
+            callback(null, set.accessToken, set.refreshToken ?? '', set.params);
+          } finally {
+            this.handoff.delete(set.accessToken);
+          }
+        },
+      );
+    };
+    // @types/oauth types the callback's error as never null, though node-oauth passes null on success.
+    this._oauth2.getOAuthAccessToken = exchange as typeof this._oauth2.getOAuthAccessToken;
+  }
+
+  /**
+   * [Passport method] Adds to passport-oauth2's own handling: bad callback input is a 400
+   * failure, login-level Feishu errors (used code, tenant not allowed) are failures the app
+   * can redirect on, and v1 authorize URLs name the app `app_id`.
+   */
+  override authenticate(req: Request, options?: FeishuAuthenticateOptions): void {
+    const code = callbackCode(req);
+    if (code !== undefined && (typeof code !== 'string' || code.length === 0 || code.length > MAX_CODE_LENGTH)) {
+      this.fail({ message: 'Invalid authorization code in the callback request.' }, 400);
+      return;
+    }
+    const error = this.error.bind(this);
+    this.error = (err: Error) => {
+      const cause = unwrap(err);
+      if (isLoginFailure(cause) || cause instanceof TenantNotAllowedError || cause instanceof AuthorizationError) {
+        this.fail({ message: cause.message }, cause instanceof TenantNotAllowedError ? 403 : 400);
+        return;
+      }
+      error(cause);
+    };
+    if (FLOWS[this.flow].authorize.clientIdParam === 'app_id') {
+      const redirect = this.redirect.bind(this);
+      this.redirect = (url: string, status?: number) => redirect(toAppIdURL(url), status);
+    }
+    super.authenticate(req, options);
+  }
+
+  /** [Strategy method] Passes `prompt` through to Feishu's authorize page. */
+  override authorizationParams(options: FeishuAuthenticateOptions): object {
+    return options?.prompt ? { prompt: options.prompt } : {};
+  }
+
+  /** [Strategy method] Feishu's user, from the v1 token answer or user_info, as a Passport profile. */
+  override userProfile(accessToken: string, done: Done): void {
+    const handed = this.alwaysFetchUserInfo ? undefined : this.handoff.get(accessToken);
+    if (handed) {
+      this.finishProfile(handed, done);
+      return;
+    }
+    deliver(this.feishu.userInfo(accessToken), (err, user) => (err || !user ? done(err) : this.finishProfile(user, done)));
+  }
+
+  /**
+   * Trades a refresh token for a new access token. v2/v3 refresh tokens are single-use:
+   * store the returned `refreshToken` in place of the old one.
+   */
+  refreshAccessToken(refreshToken: string): Promise<FeishuTokenSet> {
+    if (typeof refreshToken !== 'string' || !refreshToken) return Promise.reject(new TypeError('refreshAccessToken requires a refresh token'));
+    return this.feishu.refresh(refreshToken);
+  }
+
+  private finishProfile(user: FeishuUserInfo, done: Done): void {
+    let profile: FeishuProfile;
+    try {
+      profile = parseProfile(user, { provider: this.brand, idField: this.idField });
+      if (this.tenants && !this.tenants.has(profile.tenantKey ?? '')) throw new TenantNotAllowedError(profile.tenantKey);
+    } catch (err) {
+      done(err);
+      return;
+    }
+    done(null, profile);
+  }
+}
+
+type ExchangeCallback = (err: Error | null, accessToken?: string, refreshToken?: string, params?: FeishuTokenParams) => void;
+
+/**
+ * Hands a promise's outcome to a Node-style callback outside the promise chain, so an
+ * exception thrown by the app's own code downstream is not turned into an unhandled rejection.
+ */
+function deliver<T>(promise: Promise<T>, callback: (err: unknown, value?: T) => void): void {
+  promise.then(
+    (value) => process.nextTick(callback, null, value),
+    (err: unknown) => process.nextTick(callback, err),
+  );
+}
+
+/** passport-oauth2 wraps exchange errors in InternalOAuthError; ours already say what went wrong. */
+function unwrap(err: Error): Error {
+  if (err instanceof InternalOAuthError) {
+    const inner: unknown = err.oauthError;
+    if (inner instanceof FeishuTokenError || inner instanceof FeishuAPIError || inner instanceof InternalOAuthError) return inner;
+  }
+  return err;
+}
+
+/** v1 names the app `app_id` and takes no `response_type` (seeds/003, goth's lark provider). */
+function toAppIdURL(location: string): string {
+  const url = new URL(location);
+  const appId = url.searchParams.get('client_id') ?? '';
+  url.searchParams.delete('client_id');
+  url.searchParams.delete('response_type');
+  // URLSearchParams writes spaces as '+'; Feishu's documented URLs use %20 (a literal '+' is %2B here).
+  const rest = url.searchParams.toString().replace(/\+/g, '%20');
+  url.search = `app_id=${encodeURIComponent(appId)}${rest ? `&${rest}` : ''}`;
+  return url.toString();
+}
+
+function passportOptions(options: FeishuCommonOptions & { passReqToCallback?: boolean }) {
+  return {
+    callbackURL: options.callbackURL,
+    scope: options.scope,
+    scopeSeparator: options.scopeSeparator,
+    state: options.state,
+    pkce: options.pkce as boolean | undefined,
+    store: options.store as never,
+    sessionKey: options.sessionKey,
+    skipUserProfile: options.skipUserProfile,
+    proxy: options.proxy,
+    customHeaders: options.customHeaders,
+    passReqToCallback: options.passReqToCallback as false | undefined,
+  };
+}
