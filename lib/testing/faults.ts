@@ -1,0 +1,47 @@
+import type { ServerResponse } from 'node:http';
+import { logId } from './wire.js';
+
+/**
+ * What can go wrong on the way to Feishu, as the mock reproduces it.
+ * - `hang`: accept the request and never answer.
+ * - `reset`: drop the connection without an answer.
+ * - `html`: a gateway error page (HTTP 502 unless `status` says otherwise).
+ * - `truncated`: half a JSON body, then the connection drops.
+ * - `error`: a Feishu error answer with this `code` (and `msg`, `status`), in the endpoint's own shape.
+ * - `delay`: answer normally after `ms` milliseconds.
+ */
+export type MockFault =
+  | { kind: 'hang' }
+  | { kind: 'reset' }
+  | { kind: 'html'; status?: number }
+  | { kind: 'truncated' }
+  | { kind: 'error'; code: number; msg?: string; status?: number }
+  | { kind: 'delay'; ms: number };
+
+/** Writes a transport-level fault. Returns false for faults the endpoint itself must answer (error, delay). */
+export function writeTransportFault(res: ServerResponse, fault: MockFault): boolean {
+  switch (fault.kind) {
+    case 'hang':
+      // The socket stays open until the client gives up or the mock closes.
+      return true;
+    case 'reset':
+      res.socket?.destroy();
+      return true;
+    case 'html': {
+      const html = '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>';
+      res.writeHead(fault.status ?? 502, { 'content-type': 'text/html', 'x-tt-logid': logId() });
+      res.end(html);
+      return true;
+    }
+    case 'truncated': {
+      const text = JSON.stringify({ code: 0, msg: 'success', data: { access_token: 'u-truncated' } });
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': text.length, 'x-tt-logid': logId() });
+      res.write(text.slice(0, text.length >> 1));
+      setImmediate(() => res.socket?.destroy());
+      return true;
+    }
+    case 'error':
+    case 'delay':
+      return false;
+  }
+}

@@ -1,0 +1,663 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_APP, DEFAULT_USERS, type MockApp, type MockUser } from './fixtures.js';
+import { writeTransportFault, type MockFault } from './faults.js';
+import { consentPage, errorPage } from './pages.js';
+import { bearerOf, field, readBody, redirect, sendHtml, sendJson, withQuery, type ParsedBody } from './wire.js';
+
+/** Every endpoint the mock serves, by the name used in `calls` and `inject`. */
+export type MockEndpoint =
+  | 'authorize'
+  | 'decision'
+  | 'appAccessToken'
+  | 'storeAppAccessToken'
+  | 'tenantAccessToken'
+  | 'appTicketResend'
+  | 'v1Token'
+  | 'v1Refresh'
+  | 'v2Token'
+  | 'v3Token'
+  | 'userInfo'
+  | 'suiteToken'
+  | 'suiteUserInfo';
+
+/** Endpoints the browser visits; the rest are the app server's upstream calls. */
+const BROWSER_ENDPOINTS: ReadonlySet<MockEndpoint> = new Set(['authorize', 'decision']);
+
+export interface MockFeishuOptions {
+  /** Port on 127.0.0.1; default 0 (any free port). */
+  port?: number;
+  /** Apps the mock knows; default one self-built app (`DEFAULT_APP`). */
+  apps?: MockApp[];
+  /** Users who can sign in; the first is chosen unless the consent page says otherwise. */
+  users?: MockUser[];
+  /** 'page' (default) shows the HTML consent page; 'auto' approves at once as users[0]. */
+  consent?: 'page' | 'auto';
+  /** Milliseconds added before answering each server-to-server call (a real round trip is ~30 ms). */
+  latency?: number;
+  /** Which brand this mock plays: a Lark app is refused by a Feishu mock and the other way round. */
+  brand?: 'feishu' | 'lark';
+}
+
+type Shape = 'envelope' | 'oauth' | 'bare' | 'page';
+
+/** A protocol error, answered in the shape of the endpoint that raised it. */
+class MockError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+interface CodeGrant {
+  readonly appId: string;
+  readonly user: number;
+  readonly scope: string;
+  readonly redirectUri: string | undefined;
+  readonly challenge: string | undefined;
+  readonly challengeMethod: string;
+  readonly expiresAt: number;
+  used: boolean;
+}
+
+interface UserToken {
+  readonly appId: string;
+  readonly user: number;
+  readonly expiresAt: number;
+}
+
+interface RefreshGrant {
+  readonly appId: string;
+  readonly user: number;
+  readonly scope: string;
+  readonly kind: 'v1' | 'oauth' | 'suite';
+  readonly expiresAt: number;
+  used: boolean;
+}
+
+interface AppToken {
+  readonly appId: string;
+  readonly expiresAt: number;
+  revoked: boolean;
+}
+
+interface PendingAuthorize {
+  readonly appId: string;
+  readonly redirectUri: string;
+  readonly state: string | undefined;
+  readonly scope: string;
+  readonly challenge: string | undefined;
+  readonly challengeMethod: string;
+  readonly expiresAt: number;
+}
+
+const CODE_TTL_S = 300;
+const APP_TOKEN_TTL_S = 7200;
+/** "有效期小于 30 分钟" → a new token; otherwise the same one (feishu-api.md §4.3). */
+const APP_TOKEN_REUSE_S = 1800;
+const USER_TOKEN_TTL_S = 7200;
+const V1_REFRESH_TTL_S = 2_592_000;
+const V2_REFRESH_TTL_S = 604_800;
+
+const OAUTH_ERRORS: Readonly<Record<number, [string, number]>> = {
+  20001: ['invalid_request', 400],
+  20002: ['invalid_client', 400],
+  20003: ['invalid_grant', 400],
+  20004: ['invalid_grant', 400],
+  20024: ['invalid_grant', 400],
+  20036: ['unsupported_grant_type', 400],
+  20037: ['invalid_grant', 400],
+  20048: ['invalid_client', 400],
+  20049: ['invalid_grant', 400],
+  20050: ['server_error', 500],
+  20063: ['invalid_request', 400],
+  20064: ['invalid_grant', 400],
+  20065: ['invalid_grant', 400],
+  20070: ['invalid_client', 400],
+  20071: ['invalid_grant', 400],
+  20072: ['temporarily_unavailable', 503],
+};
+
+function token(prefix: string, bytes = 18): string {
+  return prefix + randomBytes(bytes).toString('base64url');
+}
+
+/** v2/v3 tokens look like JWTs (feishu-api.md §0); nothing reads their insides. */
+function jwtLike(): string {
+  return `eyJhbGciOiJFUzI1NiIsImtpZCI6Im1vY2sifQ.${randomBytes(48).toString('base64url')}.${randomBytes(32).toString('base64url')}`;
+}
+
+function globMatch(pattern: string, value: string): boolean {
+  if (!pattern.includes('*')) return pattern === value;
+  const source = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+  return new RegExp(`^${source}$`).test(value);
+}
+
+/**
+ * A Feishu (and Lark) login server on 127.0.0.1 that speaks the wire protocol of every
+ * generation strictly: Bearer app tokens, JSON bodies, single-use five-minute codes, the
+ * 30-minute app-token reuse rule, and errors in the shape each endpoint really uses.
+ */
+export class MockFeishu {
+  readonly apps: MockApp[];
+  readonly users: MockUser[];
+  /** Requests per endpoint since start or `resetCalls()`. */
+  readonly calls: Record<MockEndpoint, number>;
+  consent: 'page' | 'auto';
+  latency: number;
+  readonly brand: 'feishu' | 'lark';
+
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly faults = new Map<MockEndpoint, MockFault[]>();
+  private readonly codes = new Map<string, CodeGrant>();
+  private readonly userTokens = new Map<string, UserToken>();
+  private readonly refreshTokens = new Map<string, RefreshGrant>();
+  private readonly appTokens = new Map<string, AppToken>();
+  private readonly currentAppToken = new Map<string, string>();
+  private readonly pending = new Map<string, PendingAuthorize>();
+  private readonly tickets = new Map<string, string>();
+  private clockOffset = 0;
+  private origin_ = '';
+
+  private readonly routes: ReadonlyMap<string, { endpoint: MockEndpoint; shape: Shape; handle: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void }>;
+
+  constructor(options: MockFeishuOptions = {}) {
+    this.apps = (options.apps ?? [DEFAULT_APP]).map((app) => ({ ...app }));
+    this.users = [...(options.users ?? DEFAULT_USERS)];
+    this.consent = options.consent ?? 'page';
+    this.latency = options.latency ?? 0;
+    this.brand = options.brand ?? 'feishu';
+    this.calls = Object.fromEntries(
+      (['authorize', 'decision', 'appAccessToken', 'storeAppAccessToken', 'tenantAccessToken', 'appTicketResend', 'v1Token', 'v1Refresh', 'v2Token', 'v3Token', 'userInfo', 'suiteToken', 'suiteUserInfo'] as const).map((e) => [e, 0]),
+    ) as Record<MockEndpoint, number>;
+    this.routes = new Map([
+      ['GET /open-apis/authen/v1/authorize', { endpoint: 'authorize', shape: 'page', handle: (_q, r, u) => this.authorize(r, u, 'open') }],
+      ['GET /open-apis/authen/v1/index', { endpoint: 'authorize', shape: 'page', handle: (_q, r, u) => this.authorize(r, u, 'open') }],
+      ['GET /suite/passport/oauth/authorize', { endpoint: 'authorize', shape: 'page', handle: (_q, r, u) => this.authorize(r, u, 'passport') }],
+      ['POST /mock/authorize/decision', { endpoint: 'decision', shape: 'page', handle: (q, r) => this.decision(q, r) }],
+      ['POST /open-apis/auth/v3/app_access_token/internal', { endpoint: 'appAccessToken', shape: 'envelope', handle: (q, r) => this.appAccessToken(q, r, 'internal') }],
+      ['POST /open-apis/auth/v3/app_access_token/internal/', { endpoint: 'appAccessToken', shape: 'envelope', handle: (q, r) => this.appAccessToken(q, r, 'internal') }],
+      ['POST /open-apis/auth/v3/app_access_token', { endpoint: 'storeAppAccessToken', shape: 'envelope', handle: (q, r) => this.appAccessToken(q, r, 'store') }],
+      ['POST /open-apis/auth/v3/tenant_access_token/internal', { endpoint: 'tenantAccessToken', shape: 'envelope', handle: (q, r) => this.appAccessToken(q, r, 'tenant') }],
+      ['POST /open-apis/auth/v3/app_ticket/resend', { endpoint: 'appTicketResend', shape: 'envelope', handle: (q, r) => this.resendTicket(q, r) }],
+      ['POST /open-apis/authen/v1/access_token', { endpoint: 'v1Token', shape: 'envelope', handle: (q, r) => this.v1Grant(q, r, 'authorization_code') }],
+      ['POST /open-apis/authen/v1/refresh_access_token', { endpoint: 'v1Refresh', shape: 'envelope', handle: (q, r) => this.v1Grant(q, r, 'refresh_token') }],
+      ['POST /open-apis/authen/v2/oauth/token', { endpoint: 'v2Token', shape: 'oauth', handle: (q, r) => this.oauthGrant(q, r, 'v2') }],
+      ['POST /oauth/v3/token', { endpoint: 'v3Token', shape: 'oauth', handle: (q, r) => this.oauthGrant(q, r, 'v3') }],
+      ['GET /open-apis/authen/v1/user_info', { endpoint: 'userInfo', shape: 'envelope', handle: (q, r) => this.userInfo(q, r, 'envelope') }],
+      ['POST /suite/passport/oauth/token', { endpoint: 'suiteToken', shape: 'bare', handle: (q, r) => this.suiteGrant(q, r) }],
+      ['GET /suite/passport/oauth/userinfo', { endpoint: 'suiteUserInfo', shape: 'bare', handle: (q, r) => this.userInfo(q, r, 'bare') }],
+    ]);
+    this.server = createServer((req, res) => {
+      this.dispatch(req, res).catch(() => {
+        if (!res.headersSent) sendJson(res, 500, { code: 20050, msg: 'System error' });
+      });
+    });
+    this.server.keepAliveTimeout = 65_000;
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  /** `http://127.0.0.1:<port>`: pass it as the strategy's `domain`. */
+  get origin(): string {
+    return this.origin_;
+  }
+
+  /** The first app: what most tests sign in with. */
+  get app(): MockApp {
+    const app = this.apps[0];
+    if (!app) throw new Error('MockFeishu has no apps');
+    return app;
+  }
+
+  async listen(port = 0): Promise<this> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => resolve());
+    });
+    this.origin_ = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  /** Stops the server, cutting any connection a `hang` fault holds open. */
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Calls the app server made (everything but the browser's authorize and consent pages). */
+  get serverCalls(): number {
+    return (Object.entries(this.calls) as Array<[MockEndpoint, number]>).filter(([e]) => !BROWSER_ENDPOINTS.has(e)).reduce((sum, [, n]) => sum + n, 0);
+  }
+
+  resetCalls(): void {
+    for (const key of Object.keys(this.calls) as MockEndpoint[]) this.calls[key] = 0;
+  }
+
+  /** The next `times` requests to `endpoint` meet `fault` instead of a normal answer. */
+  inject(endpoint: MockEndpoint, fault: MockFault, times = 1): void {
+    const queue = this.faults.get(endpoint) ?? [];
+    for (let i = 0; i < times; i += 1) queue.push(fault);
+    this.faults.set(endpoint, queue);
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  /** Moves the mock's clock forward: codes, tokens and tickets age as if `ms` had passed. */
+  advance(ms: number): void {
+    this.clockOffset += ms;
+  }
+
+  /** Revokes every app_access_token issued so far, as a secret reset in the console does. */
+  revokeAppTokens(): void {
+    for (const record of this.appTokens.values()) record.revoked = true;
+    this.currentAppToken.clear();
+  }
+
+  /** Makes a fresh app_ticket for a store app, as Feishu does each hour; returns it. */
+  issueAppTicket(appId: string): string {
+    const ticket = token('mock-ticket-', 12);
+    this.tickets.set(appId, ticket);
+    return ticket;
+  }
+
+  /** Starts a login without a browser: returns the code Feishu would redirect with. */
+  issueCode(options: { appId?: string; user?: number; redirectUri?: string; scope?: string; codeChallenge?: string; codeChallengeMethod?: string } = {}): string {
+    const code = token('', 32).replace(/[^A-Za-z0-9_-]/g, '');
+    this.codes.set(code, {
+      appId: options.appId ?? this.app.appId,
+      user: options.user ?? 0,
+      scope: options.scope ?? '',
+      redirectUri: options.redirectUri,
+      challenge: options.codeChallenge,
+      challengeMethod: options.codeChallengeMethod ?? 'plain',
+      expiresAt: this.now() + CODE_TTL_S * 1000,
+      used: false,
+    });
+    this.sweep();
+    return code;
+  }
+
+  private now(): number {
+    return Date.now() + this.clockOffset;
+  }
+
+  /** Drops expired records now and then so a long benchmark holds steady memory. */
+  private sweepCounter = 0;
+  private sweep(): void {
+    this.sweepCounter += 1;
+    if (this.sweepCounter % 1000 !== 0) return;
+    const now = this.now();
+    for (const map of [this.codes, this.userTokens, this.refreshTokens, this.appTokens, this.pending] as Array<Map<string, { expiresAt: number }>>) {
+      for (const [key, value] of map) if (value.expiresAt <= now) map.delete(key);
+    }
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://mock.invalid');
+    const route = this.routes.get(`${req.method} ${url.pathname}`);
+    if (!route) {
+      sendJson(res, 404, { code: 404, msg: 'page not found' });
+      return;
+    }
+    this.calls[route.endpoint] += 1;
+    if (this.latency > 0 && !BROWSER_ENDPOINTS.has(route.endpoint)) await sleep(this.latency);
+    const fault = this.faults.get(route.endpoint)?.shift();
+    if (fault && writeTransportFault(res, fault)) return;
+    if (fault?.kind === 'delay') await sleep(fault.ms);
+    try {
+      if (fault?.kind === 'error') throw new MockError(fault.code, fault.msg ?? 'injected error', fault.status);
+      await route.handle(req, res, url);
+    } catch (err) {
+      if (!(err instanceof MockError)) throw err;
+      this.sendError(res, route.shape, err);
+    }
+  }
+
+  private sendError(res: ServerResponse, shape: Shape, err: MockError): void {
+    switch (shape) {
+      case 'page':
+        sendHtml(res, err.status ?? 400, errorPage(err.code, err.message));
+        return;
+      case 'envelope':
+        sendJson(res, err.status ?? (err.code === 20050 ? 500 : 200), { code: err.code, msg: err.message });
+        return;
+      case 'oauth': {
+        const [error, status] = OAUTH_ERRORS[err.code] ?? ['invalid_request', 400];
+        sendJson(res, err.status ?? status, { code: err.code, error, error_description: err.message });
+        return;
+      }
+      case 'bare':
+        sendJson(res, err.status ?? 400, { error: err.code === 20050 ? 'server_error' : 'invalid_grant', error_description: err.message });
+        return;
+    }
+  }
+
+  // ---- browser side -------------------------------------------------------
+
+  private authorize(res: ServerResponse, url: URL, host: 'open' | 'passport'): void {
+    const q = url.searchParams;
+    // v1 names the app `app_id`; v2/v3 and the suite flow use OAuth's `client_id` + `response_type=code`.
+    const appId = q.get('app_id') ?? q.get('client_id');
+    const app = this.apps.find((a) => a.appId === appId);
+    if (!app) throw new MockError(20048, `The app ${appId ?? '(none)'} does not exist.`);
+    if (q.has('client_id') && q.get('response_type') !== 'code') throw new MockError(20001, 'response_type must be code.');
+    if (host === 'open' && !q.has('client_id') && q.has('response_type')) throw new MockError(20001, 'The v1 authorize page takes app_id without response_type.');
+    const redirectUri = q.get('redirect_uri') ?? '';
+    if (!app.redirectUris.some((pattern) => globMatch(pattern, redirectUri))) {
+      throw new MockError(20029, `redirect_uri 请求不合法: ${redirectUri} is not registered under Security Settings › Redirect URLs.`);
+    }
+    const scope = q.get('scope') ?? '';
+    const unknown = scope.split(' ').filter((s) => s && app.scopes && !app.scopes.includes(s));
+    if (unknown.length) throw new MockError(20027, `Scope not enabled for this app: ${unknown.join(', ')}`);
+    const method = q.get('code_challenge_method') ?? 'plain';
+    if (q.has('code_challenge') && method !== 'S256' && method !== 'plain') throw new MockError(20001, 'code_challenge_method must be S256 or plain.');
+    const request: PendingAuthorize = {
+      appId: app.appId,
+      redirectUri,
+      state: q.get('state') ?? undefined,
+      scope,
+      challenge: q.get('code_challenge') ?? undefined,
+      challengeMethod: method,
+      expiresAt: this.now() + 10 * 60 * 1000,
+    };
+    if (this.consent === 'auto') {
+      redirect(res, this.approve(request, 0));
+      return;
+    }
+    const requestId = token('req_', 12);
+    this.pending.set(requestId, request);
+    sendHtml(res, 200, consentPage({ requestId, appName: app.name ?? app.appId, scopes: scope.split(' ').filter(Boolean), users: this.users }));
+  }
+
+  private async decision(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const request = this.pending.get(field(body.fields, 'request') ?? '');
+    if (!request || request.expiresAt <= this.now()) throw new MockError(20001, 'This authorization page has expired. Start the sign-in again.');
+    this.pending.delete(field(body.fields, 'request') ?? '');
+    if (field(body.fields, 'decision') !== 'allow') {
+      const params: Record<string, string> = { error: 'access_denied' };
+      if (request.state !== undefined) params.state = request.state;
+      redirect(res, withQuery(request.redirectUri, params));
+      return;
+    }
+    const user = Number(field(body.fields, 'user') ?? 0);
+    redirect(res, this.approve(request, Number.isInteger(user) && user >= 0 && user < this.users.length ? user : 0));
+  }
+
+  private approve(request: PendingAuthorize, user: number): string {
+    const code = this.issueCode({
+      appId: request.appId,
+      user,
+      redirectUri: request.redirectUri,
+      scope: request.scope,
+      codeChallenge: request.challenge,
+      codeChallengeMethod: request.challengeMethod,
+    });
+    const params: Record<string, string> = { code };
+    if (request.state !== undefined) params.state = request.state;
+    return withQuery(request.redirectUri, params);
+  }
+
+  // ---- app credentials ----------------------------------------------------
+
+  private appOf(body: ParsedBody): MockApp {
+    if (body.kind !== 'json') throw new MockError(10003, 'invalid parameter: the body must be JSON');
+    const app = this.apps.find((a) => a.appId === field(body.fields, 'app_id'));
+    if (!app) throw new MockError(10014, 'app id not exists');
+    if (field(body.fields, 'app_secret') !== app.appSecret) throw new MockError(10014, 'app secret invalid');
+    // A Lark app asked for on Feishu's hosts is simply unknown there (jumpserver#7243).
+    if ((app.brand ?? 'feishu') !== this.brand) throw new MockError(10014, 'app id not exists');
+    return app;
+  }
+
+  private async appAccessToken(req: IncomingMessage, res: ServerResponse, kind: 'internal' | 'store' | 'tenant'): Promise<void> {
+    const body = await readBody(req);
+    const app = this.appOf(body);
+    const isStore = (app.type ?? 'internal') === 'store';
+    if (kind === 'store' && !isStore) throw new MockError(10014, 'app unauthorized: self-built apps use app_access_token/internal');
+    if (kind !== 'store' && isStore) throw new MockError(10014, 'app unauthorized: store apps need an app_ticket');
+    if (kind === 'store') {
+      const ticket = field(body.fields, 'app_ticket');
+      if (!ticket || ticket !== this.tickets.get(app.appId)) throw new MockError(10012, 'get app access token fail: app_ticket is invalid');
+    }
+    const now = this.now();
+    let current = this.currentAppToken.get(app.appId);
+    let record = current ? this.appTokens.get(current) : undefined;
+    if (!current || !record || record.revoked || record.expiresAt - now < APP_TOKEN_REUSE_S * 1000) {
+      current = token(isStore ? 'a-' : 't-g1044', 24);
+      record = { appId: app.appId, expiresAt: now + APP_TOKEN_TTL_S * 1000, revoked: false };
+      this.appTokens.set(current, record);
+      this.currentAppToken.set(app.appId, current);
+    }
+    const expire = Math.floor((record.expiresAt - now) / 1000);
+    const answer: Record<string, unknown> = { code: 0, msg: 'ok', expire };
+    if (kind !== 'tenant') answer.app_access_token = current;
+    // Self-built apps get the same value as both tokens (feishu-api.md §4.1).
+    if (kind !== 'store') answer.tenant_access_token = current;
+    sendJson(res, 200, answer);
+  }
+
+  private async resendTicket(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const app = this.appOf(await readBody(req));
+    if ((app.type ?? 'internal') !== 'store') throw new MockError(10016, 'app resend fail');
+    this.issueAppTicket(app.appId);
+    this.onTicketResend?.(app.appId, this.tickets.get(app.appId) ?? '');
+    sendJson(res, 200, { code: 0, msg: 'success' });
+  }
+
+  /** Called when an app asks for its ticket again; the mock's owner delivers the event. */
+  onTicketResend: ((appId: string, ticket: string) => void) | undefined;
+
+  /** The app whose app_access_token is `token`, or the v1 error Feishu gives for it. */
+  private appOfToken(appToken: string | undefined): MockApp {
+    if (!appToken) throw new MockError(99991661, 'Missing access token for authorization. Please make a request with token attached.');
+    if (!/^[ta]-/.test(appToken)) throw new MockError(99991671, 'Invalid token: must start with t-/u-');
+    const record = this.appTokens.get(appToken);
+    if (!record || record.revoked || record.expiresAt <= this.now()) throw new MockError(20014, 'The app access token passed is invalid. Please check the value.');
+    const app = this.apps.find((a) => a.appId === record.appId);
+    if (!app) throw new MockError(20014, 'The app access token passed is invalid. Please check the value.');
+    if ((app.brand ?? 'feishu') !== this.brand) throw new MockError(20046, 'Brand inconsistency: a Lark app must use open.larksuite.com, a Feishu app open.feishu.cn.');
+    return app;
+  }
+
+  // ---- user tokens --------------------------------------------------------
+
+  /** Checks a code for `appId`; marks it used. `usedCode` is the flow's code for a replay. */
+  private redeemCode(code: string | undefined, appId: string, usedCode: number): CodeGrant {
+    if (!code) throw new MockError(20001, 'The request is missing a required parameter: code.');
+    const grant = this.codes.get(code);
+    if (!grant) throw new MockError(20003, 'The code passed is invalid. Please note that the code could only be used once.');
+    if (grant.used) throw new MockError(usedCode, 'The authorization code has been used. Please note that an authorization code can only be used once.');
+    if (grant.expiresAt <= this.now()) throw new MockError(20004, 'The code passed has expired.');
+    if (grant.appId !== appId) throw new MockError(20024, 'The provided authorization code does not match the provided client ID.');
+    grant.used = true;
+    return grant;
+  }
+
+  private userFields(appId: string, userIndex: number): Record<string, string> {
+    const app = this.apps.find((a) => a.appId === appId) ?? this.app;
+    const user = this.users[userIndex] ?? this.users[0];
+    if (!user) throw new MockError(20008, 'The user does not exist.');
+    const permissions = app.permissions ?? {};
+    const fields: Record<string, string> = {
+      name: user.name,
+      en_name: user.en_name,
+      avatar_url: user.avatar_url,
+      avatar_thumb: user.avatar_url,
+      avatar_middle: user.avatar_url.replace('72x72', '240x240'),
+      avatar_big: user.avatar_url.replace('72x72', '640x640'),
+      open_id: user.open_id,
+      union_id: user.union_id,
+      tenant_key: user.tenant_key,
+    };
+    // Without the field permission Feishu leaves the field out (feishu-api.md §2.6).
+    if (permissions.email) fields.email = user.email;
+    if (permissions.enterpriseEmail) fields.enterprise_email = user.enterprise_email;
+    if (permissions.userId) fields.user_id = user.user_id;
+    if (permissions.mobile) fields.mobile = user.mobile;
+    if (permissions.enterpriseEmail) fields.employee_no = user.employee_no;
+    return fields;
+  }
+
+  private mintUserToken(appId: string, user: number, prefix: 'u-' | 'jwt'): string {
+    const access = prefix === 'jwt' ? jwtLike() : token('u-', 24);
+    this.userTokens.set(access, { appId, user, expiresAt: this.now() + USER_TOKEN_TTL_S * 1000 });
+    return access;
+  }
+
+  private mintRefresh(appId: string, user: number, scope: string, kind: RefreshGrant['kind']): string {
+    const refresh = kind === 'oauth' ? jwtLike() : token('ur-', 24);
+    const ttl = kind === 'oauth' ? V2_REFRESH_TTL_S : V1_REFRESH_TTL_S;
+    this.refreshTokens.set(refresh, { appId, user, scope, kind, expiresAt: this.now() + ttl * 1000, used: false });
+    return refresh;
+  }
+
+  /** Refresh tokens are single-use in every generation ("不要继续使用旧值重复刷新"). */
+  private redeemRefresh(refreshToken: string | undefined, appId: string, kind: RefreshGrant['kind'], codes: { invalid: number; used: number }): RefreshGrant {
+    if (!refreshToken) throw new MockError(20001, 'The request is missing a required parameter: refresh_token.');
+    const grant = this.refreshTokens.get(refreshToken);
+    if (!grant || grant.kind !== kind) throw new MockError(codes.invalid, 'The refresh token passed is invalid. Please check the value.');
+    if (grant.used) throw new MockError(codes.used, 'The refresh token has been used. Please note that a refresh token can only be used once.');
+    if (grant.expiresAt <= this.now()) throw new MockError(20037, 'The refresh token passed has expired. Please generate a new one.');
+    if (grant.appId !== appId) throw new MockError(20024, 'The provided refresh token does not match the provided client ID.');
+    grant.used = true;
+    return grant;
+  }
+
+  /** authen v1: Bearer app_access_token, JSON body, everything in a `{code,msg,data}` envelope with HTTP 200. */
+  private async v1Grant(req: IncomingMessage, res: ServerResponse, grantType: 'authorization_code' | 'refresh_token'): Promise<void> {
+    const body = await readBody(req);
+    // The oldest clients put the app token in the body (feishu-api.md §2.2).
+    const app = this.appOfToken(bearerOf(req) ?? field(body.fields, 'app_access_token'));
+    if (body.kind !== 'json') throw new MockError(20001, 'Invalid request. Please check request param: the body must be JSON.');
+    if (field(body.fields, 'grant_type') !== grantType) throw new MockError(20036, 'The grant_type passed is not supported.');
+    const grant =
+      grantType === 'authorization_code'
+        ? this.redeemCode(field(body.fields, 'code'), app.appId, 20003)
+        : this.redeemRefresh(field(body.fields, 'refresh_token'), app.appId, 'v1', { invalid: 20026, used: 20038 });
+    const data = {
+      access_token: this.mintUserToken(app.appId, grant.user, 'u-'),
+      token_type: 'Bearer',
+      expires_in: USER_TOKEN_TTL_S - 60,
+      ...this.userFields(app.appId, grant.user),
+      refresh_expires_in: V1_REFRESH_TTL_S - 60,
+      refresh_token: this.mintRefresh(app.appId, grant.user, grant.scope, 'v1'),
+      sid: randomBytes(12).toString('base64'),
+    };
+    sendJson(res, 200, { code: 0, msg: 'success', data });
+  }
+
+  /** v2/v3: client credentials in a JSON (or form) body, OAuth fields at top level, HTTP 4xx/5xx errors. */
+  private async oauthGrant(req: IncomingMessage, res: ServerResponse, version: 'v2' | 'v3'): Promise<void> {
+    const body = await readBody(req);
+    if (body.kind !== 'json' && body.kind !== 'form') throw new MockError(20063, 'The request is malformed. Please check your request.');
+    const f = body.fields;
+    if (req.headers.authorization && field(f, 'client_secret')) throw new MockError(20070, 'Multiple authentication methods were provided. Please only use one to proceed.');
+    const app = this.apps.find((a) => a.appId === field(f, 'client_id'));
+    if (!app) throw new MockError(20048, 'The specified app does not exist.');
+    if (field(f, 'client_secret') !== app.appSecret) throw new MockError(20002, 'The client secret is invalid.');
+    const grantType = field(f, 'grant_type');
+    let user: number;
+    let scope: string;
+    if (grantType === 'authorization_code') {
+      const grant = this.redeemCode(field(f, 'code'), app.appId, 20065);
+      const redirectUri = field(f, 'redirect_uri');
+      // In-app (JSAPI) codes carry no redirect binding; browser codes must repeat it exactly.
+      if (grant.redirectUri !== undefined && redirectUri !== grant.redirectUri) {
+        throw new MockError(20071, 'The provided redirect URI does not match the one used during authorization.');
+      }
+      this.checkPkce(grant, field(f, 'code_verifier'), version);
+      ({ user, scope } = grant);
+    } else if (grantType === 'refresh_token') {
+      ({ user, scope } = this.redeemRefresh(field(f, 'refresh_token'), app.appId, 'oauth', { invalid: 20026, used: 20064 }));
+    } else {
+      throw new MockError(20036, 'The specified grant_type is not supported.');
+    }
+    const answer: Record<string, unknown> = {
+      code: 0,
+      access_token: this.mintUserToken(app.appId, user, 'jwt'),
+      expires_in: USER_TOKEN_TTL_S,
+      token_type: 'Bearer',
+      scope,
+    };
+    // A refresh token only when the user granted offline_access (feishu-api.md §3.2).
+    if (scope.split(' ').includes('offline_access')) {
+      answer.refresh_token = this.mintRefresh(app.appId, user, scope, 'oauth');
+      answer.refresh_token_expires_in = V2_REFRESH_TTL_S;
+    }
+    sendJson(res, 200, answer);
+  }
+
+  private checkPkce(grant: CodeGrant, verifier: string | undefined, version: 'v2' | 'v3'): void {
+    if (!grant.challenge) {
+      // v3 "corrects the PKCE validation behavior in v2": a verifier without a challenge is refused.
+      if (verifier && version === 'v3') throw new MockError(20049, 'PKCE code challenge failed: no code_challenge was sent at authorize.');
+      return;
+    }
+    if (!verifier) throw new MockError(20049, 'PKCE code challenge failed: code_verifier is missing.');
+    const derived = grant.challengeMethod === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier;
+    if (derived !== grant.challenge) throw new MockError(20049, 'PKCE code challenge failed.');
+  }
+
+  /** The suite passport flow: form (or JSON) body with client credentials, bare OAuth JSON back. */
+  private async suiteGrant(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const f = body.fields;
+    const app = this.apps.find((a) => a.appId === field(f, 'client_id'));
+    if (!app || field(f, 'client_secret') !== app.appSecret) {
+      sendJson(res, 400, { error: 'invalid_client', error_description: 'invalid client_id or client_secret' });
+      return;
+    }
+    const grantType = field(f, 'grant_type');
+    let user: number;
+    let scope: string;
+    if (grantType === 'authorization_code') {
+      const grant = this.redeemCode(field(f, 'code'), app.appId, 20003);
+      if (grant.redirectUri !== undefined && field(f, 'redirect_uri') !== grant.redirectUri) throw new MockError(20071, 'redirect_uri mismatch');
+      ({ user, scope } = grant);
+    } else if (grantType === 'refresh_token') {
+      // feishu-api.md §9.5: the suite refresh grant is inferred from RFC 6749.
+      ({ user, scope } = this.redeemRefresh(field(f, 'refresh_token'), app.appId, 'suite', { invalid: 20026, used: 20064 }));
+    } else {
+      sendJson(res, 400, { error: 'unsupported_grant_type', error_description: 'unsupported grant_type' });
+      return;
+    }
+    sendJson(res, 200, {
+      access_token: this.mintUserToken(app.appId, user, 'u-'),
+      token_type: 'Bearer',
+      expires_in: USER_TOKEN_TTL_S,
+      refresh_token: this.mintRefresh(app.appId, user, scope, 'suite'),
+      refresh_expires_in: V1_REFRESH_TTL_S,
+    });
+  }
+
+  private userInfo(req: IncomingMessage, res: ServerResponse, shape: 'envelope' | 'bare'): void {
+    const access = bearerOf(req);
+    if (!access) throw new MockError(99991661, 'Missing access token for authorization. Please make a request with token attached.');
+    const record = this.userTokens.get(access);
+    if (!record) throw new MockError(99991668, 'Invalid access token for authorization. Please make a request with token attached.');
+    if (record.expiresAt <= this.now()) throw new MockError(99991677, 'Authentication token expired.');
+    const fields = this.userFields(record.appId, record.user);
+    if (shape === 'envelope') {
+      sendJson(res, 200, { code: 0, msg: 'success', data: fields });
+      return;
+    }
+    sendJson(res, 200, { sub: fields.open_id, picture: fields.avatar_url, ...fields });
+  }
+}
+
+/** Starts a mock Feishu on 127.0.0.1 (a free port unless `port` is given). */
+export async function startMockFeishu(options: MockFeishuOptions = {}): Promise<MockFeishu> {
+  return new MockFeishu(options).listen(options.port ?? 0);
+}
