@@ -1,8 +1,8 @@
 import type { Request } from 'express';
 import { AuthorizationError, InternalOAuthError, Strategy as OAuth2Strategy, type VerifyFunction } from 'passport-oauth2';
-import { appTokenSource } from './app-ticket.js';
+import { appTicketKey, appTokenSource } from './app-ticket.js';
 import { AppTokenManager } from './app-token.js';
-import { MemoryCache } from './cache.js';
+import { MemoryCache, type FeishuCache } from './cache.js';
 import { FeishuClient, type FeishuTokenParams, type FeishuTokenSet } from './client.js';
 import { endpointURL, FLOWS, resolveHosts, type FeishuFlow } from './endpoints.js';
 import { FeishuAPIError, FeishuTokenError, isLoginFailure } from './errors.js';
@@ -19,6 +19,9 @@ import type {
 } from './options.js';
 import { parseProfile, type FeishuIdField, type FeishuProfile, type FeishuUserInfo } from './profile.js';
 import { TenantNotAllowedError } from './tenants.js';
+
+/** Feishu pushes a ticket hourly; the Go SDK keeps one for 12 hours (feishu-api.md §9.9). */
+const APP_TICKET_TTL_MS = 12 * 60 * 60 * 1000;
 
 /** Codes are short tokens (v2: ≥64 chars reserved); anything far longer is not from Feishu. */
 const MAX_CODE_LENGTH = 2048;
@@ -48,6 +51,8 @@ function callbackCode(req: Request): unknown {
  * does differently: the v1 authorize parameters, the code exchange, and the profile.
  */
 export class FeishuStrategy extends OAuth2Strategy {
+  /** The app id (`cli_…`) this strategy signs in for. */
+  readonly appId: string;
   /** The Feishu flow this instance speaks. */
   readonly flow: FeishuFlow;
   /** 'lark' when `domain: 'lark'`, else 'feishu'; becomes `profile.provider`. */
@@ -55,6 +60,8 @@ export class FeishuStrategy extends OAuth2Strategy {
   /** The app_access_token cache; `appTokens.fetches` counts requests to Feishu for it. */
   readonly appTokens: AppTokenManager;
   private readonly feishu: FeishuClient;
+  private readonly cache: FeishuCache;
+  private readonly ticketKey: string;
   private readonly idField: FeishuIdField | undefined;
   private readonly tenants: ReadonlySet<string> | undefined;
   private readonly alwaysFetchUserInfo: boolean;
@@ -93,6 +100,7 @@ export class FeishuStrategy extends OAuth2Strategy {
       verify as VerifyFunction,
     );
     this.name = options.name ?? 'feishu';
+    this.appId = clientID;
     this.flow = flowName;
     this.brand = domain === 'lark' ? 'lark' : 'feishu';
     this.idField = options.idField;
@@ -100,6 +108,8 @@ export class FeishuStrategy extends OAuth2Strategy {
     this.alwaysFetchUserInfo = options.alwaysFetchUserInfo ?? false;
 
     const cache = options.cache ?? new MemoryCache();
+    this.cache = cache;
+    this.ticketKey = appTicketKey(hosts, clientID);
     this.appTokens = new AppTokenManager({
       source: appTokenSource({ clientID, clientSecret, hosts, cache, timeout, appType: options.appType, appTicket: options.appTicket, url: options.appAccessTokenURL }),
       cache,
@@ -188,6 +198,14 @@ export class FeishuStrategy extends OAuth2Strategy {
   refreshAccessToken(refreshToken: string): Promise<FeishuTokenSet> {
     if (typeof refreshToken !== 'string' || !refreshToken) return Promise.reject(new TypeError('refreshAccessToken requires a refresh token'));
     return this.feishu.refresh(refreshToken);
+  }
+
+  /**
+   * Stores a store app's app_ticket where this strategy (and, through a shared `cache`,
+   * every instance of the app) reads it. `feishuEventHandler` calls it for each ticket event.
+   */
+  async saveAppTicket(ticket: string): Promise<void> {
+    await this.cache.set(this.ticketKey, ticket, APP_TICKET_TTL_MS);
   }
 
   private finishProfile(user: FeishuUserInfo, done: Done): void {

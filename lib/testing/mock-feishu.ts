@@ -3,14 +3,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_APP, DEFAULT_USERS, type MockApp, type MockUser } from './fixtures.js';
+import { appTicketEvent, deliverEvent, type EventSubscription } from './event-push.js';
 import { writeTransportFault, type MockFault } from './faults.js';
 import { consentPage, errorPage } from './pages.js';
-import { bearerOf, field, readBody, redirect, sendHtml, sendJson, withQuery, type ParsedBody } from './wire.js';
+import { JSAPI_SHIM } from './jsapi-shim.js';
+import { bearerOf, field, readBody, redirect, sendHtml, sendJson, sendScript, withQuery, type ParsedBody } from './wire.js';
 
 /** Every endpoint the mock serves, by the name used in `calls` and `inject`. */
 export type MockEndpoint =
   | 'authorize'
   | 'decision'
+  | 'jsapi'
   | 'appAccessToken'
   | 'storeAppAccessToken'
   | 'tenantAccessToken'
@@ -24,7 +27,7 @@ export type MockEndpoint =
   | 'suiteUserInfo';
 
 /** Endpoints the browser visits; the rest are the app server's upstream calls. */
-const BROWSER_ENDPOINTS: ReadonlySet<MockEndpoint> = new Set(['authorize', 'decision']);
+const BROWSER_ENDPOINTS: ReadonlySet<MockEndpoint> = new Set(['authorize', 'decision', 'jsapi']);
 
 export interface MockFeishuOptions {
   /** Port on 127.0.0.1; default 0 (any free port). */
@@ -162,6 +165,7 @@ export class MockFeishu {
   private readonly currentAppToken = new Map<string, string>();
   private readonly pending = new Map<string, PendingAuthorize>();
   private readonly tickets = new Map<string, string>();
+  private readonly subscriptions: EventSubscription[] = [];
   private clockOffset = 0;
   private origin_ = '';
 
@@ -174,13 +178,15 @@ export class MockFeishu {
     this.latency = options.latency ?? 0;
     this.brand = options.brand ?? 'feishu';
     this.calls = Object.fromEntries(
-      (['authorize', 'decision', 'appAccessToken', 'storeAppAccessToken', 'tenantAccessToken', 'appTicketResend', 'v1Token', 'v1Refresh', 'v2Token', 'v3Token', 'userInfo', 'suiteToken', 'suiteUserInfo'] as const).map((e) => [e, 0]),
+      (['authorize', 'decision', 'jsapi', 'appAccessToken', 'storeAppAccessToken', 'tenantAccessToken', 'appTicketResend', 'v1Token', 'v1Refresh', 'v2Token', 'v3Token', 'userInfo', 'suiteToken', 'suiteUserInfo'] as const).map((e) => [e, 0]),
     ) as Record<MockEndpoint, number>;
     this.routes = new Map([
       ['GET /open-apis/authen/v1/authorize', { endpoint: 'authorize', shape: 'page', handle: (_q, r, u) => this.authorize(r, u, 'open') }],
       ['GET /open-apis/authen/v1/index', { endpoint: 'authorize', shape: 'page', handle: (_q, r, u) => this.authorize(r, u, 'open') }],
       ['GET /suite/passport/oauth/authorize', { endpoint: 'authorize', shape: 'page', handle: (_q, r, u) => this.authorize(r, u, 'passport') }],
       ['POST /mock/authorize/decision', { endpoint: 'decision', shape: 'page', handle: (q, r) => this.decision(q, r) }],
+      ['GET /mock/h5sdk.js', { endpoint: 'jsapi', shape: 'page', handle: (_q, r) => sendScript(r, JSAPI_SHIM) }],
+      ['GET /mock/jsapi/code', { endpoint: 'jsapi', shape: 'envelope', handle: (_q, r, u) => this.jsapiCode(r, u) }],
       ['POST /open-apis/auth/v3/app_access_token/internal', { endpoint: 'appAccessToken', shape: 'envelope', handle: (q, r) => this.appAccessToken(q, r, 'internal') }],
       ['POST /open-apis/auth/v3/app_access_token/internal/', { endpoint: 'appAccessToken', shape: 'envelope', handle: (q, r) => this.appAccessToken(q, r, 'internal') }],
       ['POST /open-apis/auth/v3/app_access_token', { endpoint: 'storeAppAccessToken', shape: 'envelope', handle: (q, r) => this.appAccessToken(q, r, 'store') }],
@@ -264,10 +270,26 @@ export class MockFeishu {
     this.currentAppToken.clear();
   }
 
-  /** Makes a fresh app_ticket for a store app, as Feishu does each hour; returns it. */
+  /** Makes a fresh app_ticket for a store app without delivering it; returns it. */
   issueAppTicket(appId: string): string {
     const ticket = token('mock-ticket-', 12);
     this.tickets.set(appId, ticket);
+    return ticket;
+  }
+
+  /** Sends this app's events (app_ticket) to `subscription.url`, as the console's event subscription does. */
+  subscribeEvents(subscription: EventSubscription): void {
+    this.subscriptions.push(subscription);
+  }
+
+  /**
+   * Does what Feishu does every hour: a new app_ticket for a store app, delivered to its
+   * subscribed event URL(s). Resolves to the ticket once every delivery was answered.
+   */
+  async pushAppTicket(appId: string = this.app.appId): Promise<string> {
+    const ticket = this.issueAppTicket(appId);
+    const targets = this.subscriptions.filter((sub) => (sub.appId ?? this.app.appId) === appId);
+    await Promise.all(targets.map((sub) => deliverEvent(sub, appTicketEvent(appId, ticket, sub))));
     return ticket;
   }
 
@@ -409,6 +431,14 @@ export class MockFeishu {
     return withQuery(request.redirectUri, params);
   }
 
+  /** What `tt.requestAccess` does inside the Feishu client: a code bound to no redirect URL. */
+  private jsapiCode(res: ServerResponse, url: URL): void {
+    const app = this.apps.find((a) => a.appId === url.searchParams.get('app_id'));
+    if (!app) throw new MockError(10200, 'invalid appID');
+    res.setHeader('access-control-allow-origin', '*');
+    sendJson(res, 200, { errMsg: 'requestAccess:ok', code: this.issueCode({ appId: app.appId }) });
+  }
+
   // ---- app credentials ----------------------------------------------------
 
   private appOf(body: ParsedBody): MockApp {
@@ -451,13 +481,10 @@ export class MockFeishu {
   private async resendTicket(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const app = this.appOf(await readBody(req));
     if ((app.type ?? 'internal') !== 'store') throw new MockError(10016, 'app resend fail');
-    this.issueAppTicket(app.appId);
-    this.onTicketResend?.(app.appId, this.tickets.get(app.appId) ?? '');
     sendJson(res, 200, { code: 0, msg: 'success' });
+    // The ticket arrives later, as an event; a failed delivery is the app's problem, as with Feishu.
+    this.pushAppTicket(app.appId).catch(() => undefined);
   }
-
-  /** Called when an app asks for its ticket again; the mock's owner delivers the event. */
-  onTicketResend: ((appId: string, ticket: string) => void) | undefined;
 
   /** The app whose app_access_token is `token`, or the v1 error Feishu gives for it. */
   private appOfToken(appToken: string | undefined): MockApp {

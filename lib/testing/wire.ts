@@ -51,6 +51,11 @@ export function sendHtml(res: ServerResponse, status: number, html: string): voi
   res.end(html);
 }
 
+export function sendScript(res: ServerResponse, script: string): void {
+  res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'content-length': Buffer.byteLength(script), 'access-control-allow-origin': '*' });
+  res.end(script);
+}
+
 export function redirect(res: ServerResponse, location: string): void {
   res.writeHead(302, { location, 'content-length': 0 });
   res.end();
