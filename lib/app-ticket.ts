@@ -21,8 +21,8 @@ export interface AppTokenSourceOptions {
   readonly timeout: number;
   readonly appType: 'internal' | 'store' | undefined;
   readonly appTicket: AppTicketSource | undefined;
-  /** An explicit app_access_token URL (the `appAccessTokenURL` option). */
-  readonly url: string | undefined;
+  /** The app_access_token URL (internal or store endpoint, or the `appAccessTokenURL` option). */
+  readonly url: string;
 }
 
 /**
@@ -34,7 +34,7 @@ export function appTokenSource(options: AppTokenSourceOptions): AppTokenSource {
   const { clientID, clientSecret, hosts } = options;
   const credentials = { app_id: clientID, app_secret: clientSecret };
   if (options.appType !== 'store') {
-    return { url: options.url ?? hosts.open + APP_TOKEN_PATHS.internal, body: () => Promise.resolve(credentials) };
+    return { url: options.url, body: () => Promise.resolve(credentials) };
   }
 
   const resend = async (): Promise<void> => {
@@ -48,7 +48,7 @@ export function appTokenSource(options: AppTokenSourceOptions): AppTokenSource {
   };
 
   return {
-    url: options.url ?? hosts.open + APP_TOKEN_PATHS.store,
+    url: options.url,
     async body() {
       const ticket = await readTicket();
       if (!ticket) {

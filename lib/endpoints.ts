@@ -66,6 +66,8 @@ export interface FlowSpec {
   readonly userInTokenAnswer: boolean;
   /** Whether the token request carries `redirect_uri` (v1 binds no redirect to the code). */
   readonly sendsRedirectUri: boolean;
+  /** Whether Feishu checks PKCE in this flow (only the v2/v3 OAuth endpoints do). */
+  readonly pkce: boolean;
 }
 
 const USER_INFO: FlowSpec['userInfo'] = { host: 'open', path: '/open-apis/authen/v1/user_info', answer: 'envelope' };
@@ -79,6 +81,7 @@ export const FLOWS: Readonly<Record<FeishuFlow, FlowSpec>> = {
     userInfo: USER_INFO,
     userInTokenAnswer: true,
     sendsRedirectUri: false,
+    pkce: false,
   },
   v2: {
     authorize: V2_AUTHORIZE,
@@ -87,6 +90,7 @@ export const FLOWS: Readonly<Record<FeishuFlow, FlowSpec>> = {
     userInfo: USER_INFO,
     userInTokenAnswer: false,
     sendsRedirectUri: true,
+    pkce: true,
   },
   v3: {
     authorize: V2_AUTHORIZE,
@@ -96,6 +100,7 @@ export const FLOWS: Readonly<Record<FeishuFlow, FlowSpec>> = {
     userInfo: USER_INFO,
     userInTokenAnswer: false,
     sendsRedirectUri: true,
+    pkce: true,
   },
   suite: {
     authorize: { host: 'passport', path: '/suite/passport/oauth/authorize', clientIdParam: 'client_id' },
@@ -105,6 +110,7 @@ export const FLOWS: Readonly<Record<FeishuFlow, FlowSpec>> = {
     userInfo: { host: 'passport', path: '/suite/passport/oauth/userinfo', answer: 'bare' },
     userInTokenAnswer: false,
     sendsRedirectUri: true,
+    pkce: false,
   },
 };
 

@@ -24,7 +24,7 @@ const HINTS: Readonly<Record<number, string>> = {
   20027: 'A requested scope is not enabled for the app: enable it under Permissions & Scopes in the developer console (offline_access too, for refresh tokens).',
   20002: 'The app secret is wrong: copy App ID and App Secret again from Credentials & Basic Info in the developer console.',
   20035: 'The app id or secret is wrong: copy App ID and App Secret again from Credentials & Basic Info in the developer console.',
-  10014: 'The app id or secret is wrong: copy App ID and App Secret again from Credentials & Basic Info in the developer console.',
+  10014: 'The app id or secret is wrong, or the brand: copy App ID and App Secret again from Credentials & Basic Info in the developer console; a Lark app needs domain: \'lark\'.',
   10015: 'The app secret is wrong: copy App Secret again from Credentials & Basic Info in the developer console.',
   20048: 'No app has this app id: check clientID, and domain (a Lark app needs domain: \'lark\').',
   20046: 'Brand mismatch: a Lark app must use domain: \'lark\' and a Feishu app the default domain.',
@@ -103,7 +103,9 @@ const LOGIN_FAILURE_CODES: ReadonlySet<number> = new Set([
 ]);
 
 export function isLoginFailure(err: unknown): err is FeishuTokenError {
-  return err instanceof FeishuTokenError && err.feishuCode !== undefined && LOGIN_FAILURE_CODES.has(err.feishuCode);
+  if (!(err instanceof FeishuTokenError)) return false;
+  // The suite passport flow sends no Feishu code: its bad, used or expired codes are all invalid_grant.
+  return err.feishuCode === undefined ? err.code === 'invalid_grant' : LOGIN_FAILURE_CODES.has(err.feishuCode);
 }
 
 const OAUTH_ERRORS: Readonly<Record<number, string>> = {

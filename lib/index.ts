@@ -1,4 +1,4 @@
-export { FeishuStrategy, FeishuStrategy as Strategy } from './strategy.js';
+export { FeishuStrategy, FeishuStrategy as Strategy, type FeishuEndpoints } from './strategy.js';
 export { FeishuAPIError, FeishuTokenError, type FeishuErrorDetails } from './errors.js';
 export { TransportError, type TransportFailure } from './http.js';
 export { MissingIdError, parseProfile, type FeishuProfile, type FeishuUserInfo, type FeishuIdField } from './profile.js';

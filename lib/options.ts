@@ -40,6 +40,8 @@ export interface FeishuCommonOptions {
   name?: string;
   /** 'feishu' (default), 'lark', or an origin serving every Feishu path (private deployment, proxy, mock). */
   domain?: 'feishu' | 'lark' | (string & NonNullable<unknown>);
+  /** With a custom `domain`: which brand it fronts, and so `profile.provider`. Default: 'lark' for domain 'lark', else 'feishu'. */
+  brand?: 'feishu' | 'lark';
   /** Login protocol generation; default 'v1'. */
   flow?: FeishuFlow;
   /** Overrides the authorize page URL derived from `domain` and `flow`. */

@@ -4,7 +4,7 @@ import { appTicketKey, appTokenSource } from './app-ticket.js';
 import { AppTokenManager } from './app-token.js';
 import { MemoryCache, type FeishuCache } from './cache.js';
 import { FeishuClient, type FeishuTokenParams, type FeishuTokenSet } from './client.js';
-import { endpointURL, FLOWS, resolveHosts, type FeishuFlow } from './endpoints.js';
+import { APP_TOKEN_PATHS, endpointURL, FLOWS, resolveHosts, type FeishuFlow } from './endpoints.js';
 import { FeishuAPIError, FeishuTokenError, isLoginFailure } from './errors.js';
 import type {
   FeishuAuthenticateOptions,
@@ -27,6 +27,15 @@ const APP_TICKET_TTL_MS = 12 * 60 * 60 * 1000;
 const MAX_CODE_LENGTH = 2048;
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** The URLs a strategy talks to. */
+export interface FeishuEndpoints {
+  readonly authorization: string;
+  readonly token: string;
+  readonly refresh: string;
+  readonly userInfo: string;
+  readonly appAccessToken: string;
+}
 
 type AnyVerify = FeishuVerifyFunction | FeishuVerifyFunctionWithParams | FeishuVerifyFunctionWithRequest | FeishuVerifyFunctionWithRequestAndParams;
 type Done = (err?: unknown, profile?: FeishuProfile) => void;
@@ -55,7 +64,9 @@ export class FeishuStrategy extends OAuth2Strategy {
   readonly appId: string;
   /** The Feishu flow this instance speaks. */
   readonly flow: FeishuFlow;
-  /** 'lark' when `domain: 'lark'`, else 'feishu'; becomes `profile.provider`. */
+  /** Every URL this strategy uses, after `domain`, `flow` and explicit overrides. */
+  readonly endpoints: FeishuEndpoints;
+  /** 'lark' when `domain: 'lark'` (or `brand: 'lark'`), else 'feishu'; becomes `profile.provider`. */
   readonly brand: 'feishu' | 'lark';
   /** The app_access_token cache; `appTokens.fetches` counts requests to Feishu for it. */
   readonly appTokens: AppTokenManager;
@@ -87,13 +98,20 @@ export class FeishuStrategy extends OAuth2Strategy {
     const hosts = resolveHosts(domain);
     const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
     if (!(Number.isFinite(timeout) && timeout > 0)) throw new TypeError('FeishuStrategy: timeout must be a positive number of milliseconds');
-    const tokenURL = options.tokenURL ?? endpointURL(hosts, flow.token);
+    if (options.pkce && !flow.pkce) throw new TypeError(`FeishuStrategy: Feishu checks PKCE only in flows v2 and v3, not ${flowName}`);
+    const endpoints: FeishuEndpoints = {
+      authorization: options.authorizationURL ?? endpointURL(hosts, flow.authorize),
+      token: options.tokenURL ?? endpointURL(hosts, flow.token),
+      refresh: options.refreshURL ?? endpointURL(hosts, flow.refresh),
+      userInfo: options.userProfileURL ?? endpointURL(hosts, flow.userInfo),
+      appAccessToken: options.appAccessTokenURL ?? hosts.open + (options.appType === 'store' ? APP_TOKEN_PATHS.store : APP_TOKEN_PATHS.internal),
+    };
 
     super(
       {
         ...passportOptions(options),
-        authorizationURL: options.authorizationURL ?? endpointURL(hosts, flow.authorize),
-        tokenURL,
+        authorizationURL: endpoints.authorization,
+        tokenURL: endpoints.token,
         clientID,
         clientSecret,
       },
@@ -102,7 +120,8 @@ export class FeishuStrategy extends OAuth2Strategy {
     this.name = options.name ?? 'feishu';
     this.appId = clientID;
     this.flow = flowName;
-    this.brand = domain === 'lark' ? 'lark' : 'feishu';
+    this.endpoints = endpoints;
+    this.brand = options.brand ?? (domain === 'lark' ? 'lark' : 'feishu');
     this.idField = options.idField;
     this.tenants = options.tenants ? new Set(options.tenants) : undefined;
     this.alwaysFetchUserInfo = options.alwaysFetchUserInfo ?? false;
@@ -111,7 +130,7 @@ export class FeishuStrategy extends OAuth2Strategy {
     this.cache = cache;
     this.ticketKey = appTicketKey(hosts, clientID);
     this.appTokens = new AppTokenManager({
-      source: appTokenSource({ clientID, clientSecret, hosts, cache, timeout, appType: options.appType, appTicket: options.appTicket, url: options.appAccessTokenURL }),
+      source: appTokenSource({ clientID, clientSecret, hosts, cache, timeout, appType: options.appType, appTicket: options.appTicket, url: endpoints.appAccessToken }),
       cache,
       cacheKey: `passport-feishu:${hosts.open}:${clientID}:app_access_token`,
       timeout,
@@ -119,9 +138,9 @@ export class FeishuStrategy extends OAuth2Strategy {
     });
     this.feishu = new FeishuClient({
       flow,
-      tokenURL,
-      refreshURL: options.refreshURL ?? endpointURL(hosts, flow.refresh),
-      userInfoURL: options.userProfileURL ?? endpointURL(hosts, flow.userInfo),
+      tokenURL: endpoints.token,
+      refreshURL: endpoints.refresh,
+      userInfoURL: endpoints.userInfo,
       clientID,
       clientSecret,
       timeout,

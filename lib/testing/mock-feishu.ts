@@ -481,9 +481,10 @@ export class MockFeishu {
   private async resendTicket(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const app = this.appOf(await readBody(req));
     if ((app.type ?? 'internal') !== 'store') throw new MockError(10016, 'app resend fail');
+    // Feishu delivers the ticket as a separate event; the mock delivers it before answering
+    // so tests see a settled state. A failed delivery is the app's problem, as with Feishu.
+    await this.pushAppTicket(app.appId).catch(() => undefined);
     sendJson(res, 200, { code: 0, msg: 'success' });
-    // The ticket arrives later, as an event; a failed delivery is the app's problem, as with Feishu.
-    this.pushAppTicket(app.appId).catch(() => undefined);
   }
 
   /** The app whose app_access_token is `token`, or the v1 error Feishu gives for it. */
@@ -599,9 +600,9 @@ export class MockFeishu {
     let scope: string;
     if (grantType === 'authorization_code') {
       const grant = this.redeemCode(field(f, 'code'), app.appId, 20065);
-      const redirectUri = field(f, 'redirect_uri');
-      // In-app (JSAPI) codes carry no redirect binding; browser codes must repeat it exactly.
-      if (grant.redirectUri !== undefined && redirectUri !== grant.redirectUri) {
+      // Browser codes must repeat their redirect_uri exactly; in-app (JSAPI) codes have none
+      // and take none ("小程序授权场景无需传递").
+      if (field(f, 'redirect_uri') !== grant.redirectUri) {
         throw new MockError(20071, 'The provided redirect URI does not match the one used during authorization.');
       }
       this.checkPkce(grant, field(f, 'code_verifier'), version);
@@ -651,7 +652,7 @@ export class MockFeishu {
     let scope: string;
     if (grantType === 'authorization_code') {
       const grant = this.redeemCode(field(f, 'code'), app.appId, 20003);
-      if (grant.redirectUri !== undefined && field(f, 'redirect_uri') !== grant.redirectUri) throw new MockError(20071, 'redirect_uri mismatch');
+      if (field(f, 'redirect_uri') !== grant.redirectUri) throw new MockError(20071, 'redirect_uri mismatch');
       ({ user, scope } = grant);
     } else if (grantType === 'refresh_token') {
       // feishu-api.md §9.5: the suite refresh grant is inferred from RFC 6749.
