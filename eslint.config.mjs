@@ -21,6 +21,11 @@ export default defineConfig(
     rules: {
       // node:test's describe/test return promises the runner itself awaits.
       '@typescript-eslint/no-floating-promises': 'off',
+      // supertest types every response body as `any`; the assertions are the type check.
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
     },
   },
   { files: ['**/*.mjs', '**/*.js'], extends: [tseslint.configs.disableTypeChecked] },

@@ -90,8 +90,12 @@ export class FeishuClient {
 
   async refresh(refreshToken: string): Promise<FeishuTokenSet> {
     try {
-      const { user: _user, ...set } = await this.grant(this.options.refreshURL, { grant_type: 'refresh_token', refresh_token: refreshToken }, 'Failed to refresh access token');
-      return set;
+      const { accessToken, refreshToken: next, expiresIn, refreshExpiresIn, scope, params } = await this.grant(
+        this.options.refreshURL,
+        { grant_type: 'refresh_token', refresh_token: refreshToken },
+        'Failed to refresh access token',
+      );
+      return { accessToken, refreshToken: next, expiresIn, refreshExpiresIn, scope, params };
     } catch (err) {
       if (err instanceof TransportError) throw new InternalOAuthError('Failed to refresh access token', err);
       throw err;

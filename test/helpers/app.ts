@@ -40,7 +40,7 @@ export function buildApp(mock: MockFeishu, options: Options = {}) {
       ...options,
     } as FeishuStrategyOptions,
     (accessToken: string, refreshToken: string, profile: FeishuProfile, done: (err: unknown, user?: Express.User) => void) => {
-      done(null, { profile, accessToken, refreshToken } as Express.User);
+      done(null, { profile, accessToken, refreshToken });
     },
   );
   passport.use(strategy);

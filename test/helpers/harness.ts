@@ -13,9 +13,14 @@ export type Outcome =
  * Runs one request through a strategy the way Passport does: on `Object.create(strategy)`
  * with the five actions attached (chai-passport-strategy's approach, without chai).
  */
-export function run(strategy: Strategy, req: Partial<Request> & { query?: Record<string, unknown>; body?: unknown; session?: Record<string, unknown> }, options: Record<string, unknown> = {}): Promise<Outcome> {
+export function run(
+  strategy: Strategy,
+  req: { query?: Record<string, unknown>; body?: unknown; session?: Record<string, unknown>; headers?: Record<string, string> },
+  options: Record<string, unknown> = {},
+): Promise<Outcome> {
   return new Promise((resolve) => {
-    const instance = Object.create(strategy) as Strategy & {
+    const instance = Object.create(strategy) as {
+      authenticate(req: Request, options?: object): void;
       redirect(url: string, status?: number): void;
       success(user: unknown, info?: unknown): void;
       fail(challenge?: unknown, status?: number): void;

@@ -1,0 +1,86 @@
+/**
+ * Compile-only (tsc --noEmit, never run): what TypeScript users rely on, including
+ * inference for inline verify callbacks and a NestJS `PassportStrategy` subclass.
+ */
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import type { Request } from 'express';
+import { FeishuStrategy, type FeishuProfile, type FeishuTokenParams, type VerifyCallback } from '../lib/index.js';
+
+const credentials = { clientID: 'cli_x', clientSecret: 'secret' };
+
+// Inline 4-argument verify: every parameter is inferred.
+new FeishuStrategy({ ...credentials, callbackURL: '/cb', state: true }, (accessToken, refreshToken, profile, done) => {
+  const id: string = profile.id;
+  const union: string | undefined = profile.unionId;
+  const tenant: string | undefined = profile.tenantKey;
+  done(null, { id, union, tenant, accessToken, refreshToken });
+});
+
+// Feishu's own names for the credentials.
+new FeishuStrategy({ appId: 'cli_x', appSecret: 'secret', domain: 'lark', flow: 'v3', pkce: true, state: true }, (_at, _rt, profile, done) =>
+  done(null, profile),
+);
+
+// passReqToCallback: the request comes first.
+new FeishuStrategy({ ...credentials, passReqToCallback: true }, (req, _at, _rt, profile, done) => {
+  const path: string = req.path;
+  done(null, { path, id: profile.id });
+});
+
+// The 5-argument form with Feishu's token answer.
+new FeishuStrategy(credentials, (_at: string, _rt: string, params: FeishuTokenParams, profile: FeishuProfile, done: VerifyCallback) => {
+  const expires: number | undefined = params.expires_in;
+  done(null, { expires, id: profile.id });
+});
+
+// @ts-expect-error clientSecret is required
+new FeishuStrategy({ clientID: 'cli_x' }, (_at, _rt, _profile, done) => {
+  done(null);
+});
+
+// @ts-expect-error mixing OAuth and Feishu names is not allowed
+new FeishuStrategy({ clientID: 'cli_x', appSecret: 'secret' }, (_at, _rt, _profile, done) => {
+  done(null);
+});
+
+// @ts-expect-error unknown flow
+new FeishuStrategy({ ...credentials, flow: 'v9' }, (_at, _rt, _profile, done) => {
+  done(null);
+});
+
+// @ts-expect-error idField is one of Feishu's ids
+new FeishuStrategy({ ...credentials, idField: 'email' }, (_at, _rt, _profile, done) => {
+  done(null);
+});
+
+const refreshed: Promise<{ accessToken: string; refreshToken: string | undefined }> = new FeishuStrategy(credentials, (_a, _r, _p, done) => done(null)).refreshAccessToken('r');
+void refreshed;
+
+// NestJS: PassportStrategy reads the constructor overloads, so super() is checked.
+@Injectable()
+export class FeishuAuthStrategy extends PassportStrategy(FeishuStrategy, 'feishu') {
+  constructor() {
+    super({ ...credentials, callbackURL: '/auth/feishu/callback', state: true });
+  }
+
+  validate(_accessToken: string, _refreshToken: string, profile: FeishuProfile): { id: string } {
+    return { id: profile.id };
+  }
+}
+
+@Injectable()
+export class BrokenFeishuAuthStrategy extends PassportStrategy(FeishuStrategy, 'feishu-broken') {
+  constructor() {
+    // @ts-expect-error clientSecret is required here too
+    super({ clientID: 'cli_x' });
+  }
+
+  validate(): boolean {
+    return true;
+  }
+}
+
+export function requestType(req: Request): string {
+  return req.method;
+}
