@@ -71,7 +71,17 @@ export interface FlowSpec {
 }
 
 const USER_INFO: FlowSpec['userInfo'] = { host: 'open', path: '/open-apis/authen/v1/user_info', answer: 'envelope' };
-const V2_AUTHORIZE: FlowSpec['authorize'] = { host: 'accounts', path: '/open-apis/authen/v1/authorize', clientIdParam: 'client_id' };
+
+/** Standard OAuth 2.0 (authen v2); v3 differs only in where the token endpoint lives. */
+const V2: FlowSpec = {
+  authorize: { host: 'accounts', path: '/open-apis/authen/v1/authorize', clientIdParam: 'client_id' },
+  token: { host: 'open', path: '/open-apis/authen/v2/oauth/token', clientAuth: 'client_secret_json', answer: 'oauth' },
+  refresh: { host: 'open', path: '/open-apis/authen/v2/oauth/token' },
+  userInfo: USER_INFO,
+  userInTokenAnswer: false,
+  sendsRedirectUri: true,
+  pkce: true,
+};
 
 export const FLOWS: Readonly<Record<FeishuFlow, FlowSpec>> = {
   v1: {
@@ -83,24 +93,12 @@ export const FLOWS: Readonly<Record<FeishuFlow, FlowSpec>> = {
     sendsRedirectUri: false,
     pkce: false,
   },
-  v2: {
-    authorize: V2_AUTHORIZE,
-    token: { host: 'open', path: '/open-apis/authen/v2/oauth/token', clientAuth: 'client_secret_json', answer: 'oauth' },
-    refresh: { host: 'open', path: '/open-apis/authen/v2/oauth/token' },
-    userInfo: USER_INFO,
-    userInTokenAnswer: false,
-    sendsRedirectUri: true,
-    pkce: true,
-  },
+  v2: V2,
   v3: {
-    authorize: V2_AUTHORIZE,
+    ...V2,
     // feishu-api.md §9.1: only the official node-sdk (2026) is known to call this endpoint; its shapes mirror v2.
-    token: { host: 'accounts', path: '/oauth/v3/token', clientAuth: 'client_secret_json', answer: 'oauth' },
+    token: { ...V2.token, host: 'accounts', path: '/oauth/v3/token' },
     refresh: { host: 'accounts', path: '/oauth/v3/token' },
-    userInfo: USER_INFO,
-    userInTokenAnswer: false,
-    sendsRedirectUri: true,
-    pkce: true,
   },
   suite: {
     authorize: { host: 'passport', path: '/suite/passport/oauth/authorize', clientIdParam: 'client_id' },

@@ -92,7 +92,7 @@ export class FeishuStrategy extends OAuth2Strategy {
     if (typeof verify !== 'function') throw new TypeError('FeishuStrategy requires a verify callback');
     const { clientID, clientSecret } = credentialsOf(options);
     const flowName = options.flow ?? 'v1';
-    const flow = FLOWS[flowName];
+    const flow = Object.hasOwn(FLOWS, flowName) ? FLOWS[flowName] : undefined;
     if (!flow) throw new TypeError(`FeishuStrategy: flow must be one of ${Object.keys(FLOWS).join(', ')}, got ${JSON.stringify(flowName)}`);
     const domain = options.domain ?? 'feishu';
     const hosts = resolveHosts(domain);
