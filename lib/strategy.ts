@@ -28,6 +28,8 @@ const MAX_CODE_LENGTH = 2048;
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
+const ACCESS_DENIED = "The sign-in was declined on Feishu's consent page (access_denied).";
+
 /** The URLs a strategy talks to. */
 export interface FeishuEndpoints {
   readonly authorization: string;
@@ -177,6 +179,13 @@ export class FeishuStrategy extends OAuth2Strategy {
     const code = callbackCode(req);
     if (code !== undefined && (typeof code !== 'string' || code.length === 0 || code.length > MAX_CODE_LENGTH)) {
       this.fail({ message: 'Invalid authorization code in the callback request.' }, 400);
+      return;
+    }
+    const query = (req.query ?? {}) as Record<string, unknown>;
+    if (query.error === 'access_denied') {
+      // Feishu sends no error_description with a Deny, and Passport stores only string messages.
+      const description = typeof query.error_description === 'string' && query.error_description ? query.error_description : ACCESS_DENIED;
+      this.fail({ message: description });
       return;
     }
     const error = this.error.bind(this);

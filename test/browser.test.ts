@@ -3,7 +3,9 @@
 /**
  * The example app in a real browser: headless Chromium (Debian's `chromium`, which .ci/run
  * installs) signs in through the mock Feishu's consent page, by password, and in-app.
- * It also refreshes the README's screenshots, docs/signin.png and docs/profile.png.
+ * It screenshots the sign-in and profile pages into test-results/ (git-ignored); with
+ * UPDATE_SCREENSHOTS=1 it refreshes the README's copies in docs/ instead. Fonts differ between
+ * machines, so a plain test run must not rewrite tracked files.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -18,7 +20,7 @@ import { createExampleApp } from '../example/app.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
-const DOCS = path.join(__dirname, '..', 'docs');
+const SHOTS = path.join(__dirname, '..', process.env.UPDATE_SCREENSHOTS ? 'docs' : 'test-results');
 
 let mock: MockFeishu;
 let server: Server;
@@ -40,7 +42,7 @@ before(async () => {
   await once(server, 'listening');
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  mkdirSync(DOCS, { recursive: true });
+  mkdirSync(SHOTS, { recursive: true });
 });
 
 after(async () => {
@@ -75,7 +77,7 @@ describe('the example app in Chromium', () => {
     const user = mock.users[0]!;
     await page.goto(`${base}/`);
     await page.waitForURL(`${base}/login`);
-    await page.screenshot({ path: path.join(DOCS, 'signin.png') });
+    await page.screenshot({ path: path.join(SHOTS, 'signin.png') });
 
     await throughConsent(page, 'Allow');
     assert.equal(new URL(page.url()).pathname, '/profile');
@@ -84,9 +86,9 @@ describe('the example app in Chromium', () => {
     for (const value of [user.open_id, user.union_id, user.tenant_key]) assert.ok(fields.includes(value), `profile shows ${value}`);
     // The avatar URL is off loopback, so it fails and the initial shows instead.
     await page.locator('.person .avatar img').waitFor({ state: 'detached' });
-    await page.screenshot({ path: path.join(DOCS, 'profile.png') });
+    await page.screenshot({ path: path.join(SHOTS, 'profile.png') });
 
-    await page.getByRole('button', { name: 'Sign out' }).first().click();
+    await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(`${base}/login`);
     assert.deepEqual(errors, []);
   });
@@ -96,7 +98,7 @@ describe('the example app in Chromium', () => {
     await page.goto(`${base}/login`);
     await throughConsent(page, 'Deny');
     assert.equal(new URL(page.url()).pathname, '/login/failed');
-    assert.match((await page.locator('h1').textContent()) ?? '', /didn’t complete/);
+    assert.match((await page.locator('h1').textContent()) ?? '', /didn't complete/);
     assert.match(await page.locator('.failure-message').innerText(), /cancel|den(y|ied)|declin/i);
   });
 
@@ -126,7 +128,7 @@ describe('the example app in Chromium', () => {
     assert.ok((await page.locator('.fields').innerText()).includes(user.open_id));
 
     // Signed out, the same Feishu user comes back to the demo account.
-    await page.getByRole('button', { name: 'Sign out' }).first().click();
+    await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(`${base}/login`);
     await page.getByRole('link', { name: 'Sign in with Feishu' }).click();
     await page.getByText(user.en_name).click();

@@ -67,6 +67,8 @@ describe('a v1 login through an Express app', () => {
     const res = await login(agent, 'deny');
     assert.equal(res.status, 302);
     assert.equal(res.headers.location, '/failed');
+    const failed = await agent.get('/failed');
+    assert.deepEqual(failed.body.messages, ["The sign-in was declined on Feishu's consent page (access_denied)."]);
   });
 
   test('40 concurrent cold logins make one app-token request', async () => {

@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { MemoryCache, type FeishuCache, type FeishuProfile } from 'passport-feishu-oauth2';
+
+/** One way into an account: a Feishu (or Lark) user of this app, or the demo password. */
+export interface Identity {
+  provider: 'feishu' | 'lark' | 'local';
+  /** For Feishu, the open_id: stable for one user of one app. */
+  id: string;
+  displayName: string;
+  enName?: string;
+  avatar?: string;
+  unionId?: string;
+  userId?: string;
+  tenantKey?: string;
+}
+
+export interface Account {
+  id: string;
+  name: string;
+  identities: Identity[];
+}
+
+export function identityOf(profile: FeishuProfile): Identity {
+  return {
+    provider: profile.provider,
+    id: profile.id,
+    displayName: profile.displayName,
+    enName: profile.enName,
+    avatar: profile.photos?.[0]?.value,
+    unionId: profile.unionId,
+    userId: profile.userId,
+    tenantKey: profile.tenantKey,
+  };
+}
+
+export class IdentityTakenError extends Error {
+  override readonly name = 'IdentityTakenError';
+}
+
+/**
+ * Accounts keyed by `provider + id`. Never by email: Feishu emails are typed in by tenant
+ * admins and not verified, so matching on them would let one tenant claim another's users.
+ * The store is Keyv-shaped, so Redis (or your database) can stand in for the memory map.
+ */
+export class Accounts {
+  constructor(private readonly store: FeishuCache = new MemoryCache(100_000)) {}
+
+  async get(id: string): Promise<Account | undefined> {
+    return (await this.store.get(`account:${id}`)) as Account | undefined;
+  }
+
+  /** The account holding this identity, or a new one; the identity's details are refreshed. */
+  async signIn(identity: Identity): Promise<Account> {
+    const owner = await this.owner(identity);
+    const account = owner ?? { id: randomUUID(), name: identity.displayName, identities: [] };
+    return this.attach(account, identity);
+  }
+
+  /** Adds an identity to a signed-in account, unless another account already holds it. */
+  async link(accountId: string, identity: Identity): Promise<Account> {
+    const account = await this.get(accountId);
+    if (!account) throw new Error(`No account ${accountId}`);
+    const owner = await this.owner(identity);
+    if (owner && owner.id !== account.id) {
+      throw new IdentityTakenError(`This ${label(identity.provider)} user is already linked to another account. Sign out, then sign in with ${label(identity.provider)} to use it.`);
+    }
+    return this.attach(account, identity);
+  }
+
+  private async owner(identity: Identity): Promise<Account | undefined> {
+    const accountId = (await this.store.get(identityKey(identity))) as string | undefined;
+    return accountId ? this.get(accountId) : undefined;
+  }
+
+  private async attach(account: Account, identity: Identity): Promise<Account> {
+    const others = account.identities.filter((i) => !(i.provider === identity.provider && i.id === identity.id));
+    const updated: Account = { ...account, identities: [...others, identity] };
+    await this.store.set(`account:${updated.id}`, updated);
+    await this.store.set(identityKey(identity), updated.id);
+    return updated;
+  }
+}
+
+function identityKey(identity: Pick<Identity, 'provider' | 'id'>): string {
+  return `identity:${identity.provider}:${identity.id}`;
+}
+
+export function label(provider: Identity['provider']): string {
+  return provider === 'lark' ? 'Lark' : provider === 'feishu' ? 'Feishu' : 'Password';
+}
