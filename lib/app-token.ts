@@ -76,10 +76,10 @@ export class AppTokenManager {
     }
   }
 
-  /** Drops `token` unless another login already replaced it. */
+  /** Drops `token` unless another login already replaced it. Best effort: the caller fetches anew either way. */
   async invalidate(token: string): Promise<void> {
     const cached = await this.options.cache.get(this.options.cacheKey);
-    if (!isCachedToken(cached) || cached.token === token) await this.options.cache.delete(this.options.cacheKey);
+    if (!isCachedToken(cached) || cached.token === token) await this.options.cache.delete(this.options.cacheKey).catch(() => undefined);
   }
 
   private async fetch(): Promise<string> {
@@ -107,7 +107,8 @@ export class AppTokenManager {
       });
     }
     const ttl = expire * 1000 - EXPIRY_MARGIN_MS;
-    if (ttl > 0) await cache.set(cacheKey, { token, expiresAt: Date.now() + ttl } satisfies CachedToken, ttl);
+    // A cache that cannot store it costs a fetch next time, not this login.
+    if (ttl > 0) await cache.set(cacheKey, { token, expiresAt: Date.now() + ttl } satisfies CachedToken, ttl).catch(() => undefined);
     return token;
   }
 }

@@ -39,3 +39,38 @@ export class MemoryCache implements FeishuCache {
     return Promise.resolve(this.entries.delete(key));
   }
 }
+
+/**
+ * Bounds a cache the app supplied by the strategy's `timeout`: a store that is down or
+ * unreachable (a Redis client still connecting) must not hold a login open forever.
+ * A read that fails or runs late counts as a miss, so the login asks Feishu instead;
+ * writes and deletes reject, and callers decide whether that matters.
+ */
+export function boundedCache(cache: FeishuCache, timeoutMs: number): FeishuCache {
+  function within<T>(call: () => Promise<T>, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`cache ${what} took longer than ${timeoutMs} ms`)), timeoutMs);
+      let pending: Promise<T>;
+      try {
+        pending = Promise.resolve(call());
+      } catch (err) {
+        pending = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+      pending.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
+  }
+  return {
+    get: (key) => within(() => cache.get(key), 'get').catch(() => undefined),
+    set: (key, value, ttl) => within(() => cache.set(key, value, ttl), 'set'),
+    delete: (key) => within(() => cache.delete(key), 'delete'),
+  };
+}

@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import { AuthorizationError, InternalOAuthError, Strategy as OAuth2Strategy, type VerifyFunction } from 'passport-oauth2';
 import { appTicketKey, appTokenSource } from './app-ticket.js';
 import { AppTokenManager } from './app-token.js';
-import { MemoryCache, type FeishuCache } from './cache.js';
+import { boundedCache, MemoryCache, type FeishuCache } from './cache.js';
 import { FeishuClient, type FeishuTokenParams, type FeishuTokenSet } from './client.js';
 import { APP_TOKEN_PATHS, endpointURL, FLOWS, resolveHosts, type FeishuFlow } from './endpoints.js';
 import { FeishuAPIError, FeishuTokenError, isLoginFailure } from './errors.js';
@@ -128,7 +128,8 @@ export class FeishuStrategy extends OAuth2Strategy {
     this.tenants = options.tenants ? new Set(options.tenants) : undefined;
     this.alwaysFetchUserInfo = options.alwaysFetchUserInfo ?? false;
 
-    const cache = options.cache ?? new MemoryCache();
+    // Our MemoryCache answers at once; a cache the app brings is bounded by `timeout`.
+    const cache = options.cache ? boundedCache(options.cache, timeout) : new MemoryCache();
     this.cache = cache;
     this.ticketKey = appTicketKey(hosts, clientID);
     this.appTokens = new AppTokenManager({

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import supertest from 'supertest';
-import { feishuEventHandler, type FeishuStrategy, type TransportFailure } from '../lib/index.js';
+import { feishuEventHandler, MemoryCache, type FeishuCache, type FeishuStrategy, type TransportFailure } from '../lib/index.js';
 import { DEFAULT_APP, startMockFeishu, type MockEndpoint, type MockFault, type MockFeishu } from '../lib/testing/index.js';
 import { buildApp, consent, login, pathOf, type ErrorBody } from './helpers/app.js';
 import { ConnectionCounter, watchUnhandledRejections } from './helpers/fault-proxy.js';
@@ -178,10 +178,9 @@ function internals(strategy: FeishuStrategy): { handoff: number; inflight: boole
 }
 
 /** The faulted login may not leak the secret or any app token into what the browser sees. */
-function assertNoSecrets(text: string, strategy: FeishuStrategy): void {
+function assertNoSecrets(text: string): void {
   assert.ok(!text.includes(mock.app.appSecret), 'the app secret is in the response');
   assert.ok(!/\bt-g1044[A-Za-z0-9_-]{8,}|\ba-[A-Za-z0-9_-]{20,}/.test(text), `an app token is in the response: ${text.slice(0, 300)}`);
-  void strategy;
 }
 
 function appFor(flow: Flow, extra: Record<string, unknown> = {}) {
@@ -215,12 +214,73 @@ describe('a login through each upstream fault', () => {
         assert.ok(body.message.length > 0);
       }
       for (const [endpoint, n] of Object.entries(c.calls)) assert.equal(during[endpoint as MockEndpoint], n, `calls to ${endpoint}`);
-      assertNoSecrets(res.text, strategy);
+      assertNoSecrets(res.text);
 
-      // Nothing queued is left to hit the next login, which succeeds.
+      // Any fault the login did not reach is dropped; the next login succeeds.
       mock.clearFaults();
       const next = await login(agent);
       assert.equal(next.status, 200, `the next login: ${JSON.stringify(next.body)}`);
+      assert.deepEqual(internals(strategy), { handoff: 0, inflight: false });
+      await proxy.settle();
+    });
+  }
+});
+
+describe('refreshAccessToken under faults: a refresh token is single-use, so it is never sent twice', () => {
+  interface RefreshCase {
+    readonly name: string;
+    readonly flow: 'v1' | 'v2';
+    readonly endpoint: MockEndpoint;
+    readonly fault: MockFault;
+    readonly outcome: Outcome;
+    readonly calls: Partial<Record<MockEndpoint, number>>;
+  }
+  const cases: readonly RefreshCase[] = [
+    { name: 'v1 refresh hangs', flow: 'v1', endpoint: 'v1Refresh', fault: hang, outcome: timeout, calls: { v1Refresh: 1 } },
+    { name: 'v1 refresh resets the connection', flow: 'v1', endpoint: 'v1Refresh', fault: reset, outcome: network, calls: { v1Refresh: 1 } },
+    { name: 'v1 refresh sends half a JSON body', flow: 'v1', endpoint: 'v1Refresh', fault: truncated, outcome: network, calls: { v1Refresh: 1 } },
+    { name: 'v1 refresh has a system error (20050)', flow: 'v1', endpoint: 'v1Refresh', fault: system500, outcome: tokenError(20050), calls: { v1Refresh: 1 } },
+    { name: 'v1 refresh throttled (99991400)', flow: 'v1', endpoint: 'v1Refresh', fault: throttled, outcome: tokenError(99991400), calls: { v1Refresh: 1 } },
+    {
+      name: 'v1 refresh refuses the app token once: new token, one retry, success',
+      flow: 'v1',
+      endpoint: 'v1Refresh',
+      fault: { kind: 'error', code: 99991664, msg: 'invalid app token' },
+      outcome: { ok: true },
+      calls: { v1Refresh: 2, appAccessToken: 1 },
+    },
+    { name: 'v2 refresh hangs', flow: 'v2', endpoint: 'v2Token', fault: hang, outcome: timeout, calls: { v2Token: 1 } },
+    { name: 'v2 refresh resets the connection', flow: 'v2', endpoint: 'v2Token', fault: reset, outcome: network, calls: { v2Token: 1 } },
+    { name: 'v2 refresh is unavailable (20072, HTTP 503)', flow: 'v2', endpoint: 'v2Token', fault: unavailable503, outcome: tokenError(20072), calls: { v2Token: 1 } },
+  ];
+
+  for (const c of cases) {
+    test(c.name, BOUND, async () => {
+      const { agent, strategy } = appFor(c.flow, c.flow === 'v2' ? { scope: 'offline_access' } : {});
+      const signedIn = await login(agent);
+      assert.equal(signedIn.status, 200);
+      const refreshToken = (signedIn.body as { refreshToken?: string }).refreshToken ?? '';
+      assert.ok(refreshToken, 'the login returned a refresh token');
+
+      mock.inject(c.endpoint, c.fault);
+      const before = { ...mock.calls };
+      const outcome = await strategy.refreshAccessToken(refreshToken).then(
+        (set) => ({ set }),
+        (err: unknown) => ({ err }),
+      );
+      const during = callsDuring(before);
+      for (const [endpoint, n] of Object.entries(c.calls)) assert.equal(during[endpoint as MockEndpoint], n, `calls to ${endpoint}`);
+      if ('ok' in c.outcome) {
+        assert.ok('set' in outcome, `refresh failed: ${'err' in outcome ? String(outcome.err) : ''}`);
+        assert.ok(outcome.set.accessToken);
+      } else {
+        assert.ok('err' in outcome, 'the refresh resolved despite the fault');
+        const err = outcome.err as Error & { feishuCode?: number; oauthError?: { kind?: string } };
+        assert.equal(err.name, c.outcome.error, String(err));
+        if ('kind' in c.outcome) assert.equal(err.oauthError?.kind, c.outcome.kind);
+        else if ('feishuCode' in c.outcome) assert.equal(err.feishuCode, c.outcome.feishuCode);
+        assert.ok(!err.message.includes(refreshToken) && !err.message.includes(mock.app.appSecret), 'no secret in the error');
+      }
       assert.deepEqual(internals(strategy), { handoff: 0, inflight: false });
       await proxy.settle();
     });
@@ -385,6 +445,68 @@ describe('store apps: the app_ticket path under faults', () => {
     const delivered = nextDelivery();
     await store.pushAppTicket();
     await delivered;
+    assert.equal((await login(agent)).status, 200);
+    assert.deepEqual(internals(strategy), { handoff: 0, inflight: false });
+  });
+});
+
+describe('the cache itself fails (Redis down, a bad adapter)', () => {
+  /** A `cache` that works, rejects every call (a fail-fast client) or never answers (an offline queue). */
+  class FaultyCache implements FeishuCache {
+    mode: 'ok' | 'reject' | 'hang' = 'ok';
+    private readonly inner = new MemoryCache();
+    private readonly pending: Array<(err: Error) => void> = [];
+
+    get(key: string): Promise<unknown> {
+      return this.run(() => this.inner.get(key));
+    }
+    set(key: string, value: unknown, ttl?: number): Promise<unknown> {
+      return this.run(() => this.inner.set(key, value, ttl));
+    }
+    delete(key: string): Promise<unknown> {
+      return this.run(() => this.inner.delete(key));
+    }
+    /** Fails every call still hanging, as a Redis client does when it is closed. */
+    release(): void {
+      for (const fail of this.pending.splice(0)) fail(new Error('cache connection closed'));
+    }
+    private run(op: () => Promise<unknown>): Promise<unknown> {
+      if (this.mode === 'reject') return Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379'));
+      if (this.mode === 'hang') return new Promise((_resolve, reject) => this.pending.push(reject));
+      return op();
+    }
+  }
+
+  test('every cache call rejects: the login ends cleanly, and works again once the cache is back', BOUND, async () => {
+    const cache = new FaultyCache();
+    const { agent, strategy } = buildApp(mock, { domain: proxy.origin, timeout: TIMEOUT_MS, cache });
+    assert.equal((await login(agent)).status, 200);
+    cache.mode = 'reject';
+    const res = await login(agent);
+    assert.ok(res.status === 200 || (res.status === 500 && typeof (res.body as ErrorBody).name === 'string'), `status ${res.status}: ${res.text.slice(0, 300)}`);
+    assertNoSecrets(res.text);
+    cache.mode = 'ok';
+    assert.equal((await login(agent)).status, 200);
+    assert.deepEqual(internals(strategy), { handoff: 0, inflight: false });
+  });
+
+  test('the cache never answers: the login still ends within timeout', BOUND, async () => {
+    const cache = new FaultyCache();
+    const { agent, strategy } = buildApp(mock, { domain: proxy.origin, timeout: TIMEOUT_MS, cache });
+    assert.equal((await login(agent)).status, 200);
+    cache.mode = 'hang';
+    // A guard, not a speed check: ten times the timeout tells a bounded wait from a hang,
+    // and releasing the cache afterwards lets a hung login unwind instead of stalling the run.
+    let guard: NodeJS.Timeout | undefined;
+    const hung = Symbol('hung');
+    const pending = login(agent);
+    const outcome = await Promise.race([pending, new Promise<typeof hung>((resolve) => (guard = setTimeout(resolve, TIMEOUT_MS * 10, hung)))]);
+    clearTimeout(guard);
+    cache.mode = 'ok';
+    cache.release();
+    await pending; // released: a login left waiting ends now, before the next one starts
+    assert.notEqual(outcome, hung, `the login was still waiting on the cache after ${TIMEOUT_MS * 10} ms (timeout: ${TIMEOUT_MS} ms)`);
+    if (outcome !== hung) assert.ok(outcome.status === 200 || outcome.status === 500, `status ${outcome.status}`);
     assert.equal((await login(agent)).status, 200);
     assert.deepEqual(internals(strategy), { handoff: 0, inflight: false });
   });

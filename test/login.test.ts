@@ -178,6 +178,14 @@ describe('upstream faults', () => {
     assert.equal(res.body.oauthErrorKind, 'not-json');
   });
 
+  test('an answer larger than any Feishu answer is refused, not buffered', async () => {
+    const { agent } = buildApp(mock, { alwaysFetchUserInfo: true });
+    mock.inject('userInfo', { kind: 'oversized' });
+    const res = await login(agent);
+    assert.equal(res.body.name, 'InternalOAuthError');
+    assert.equal(res.body.oauthErrorKind, 'too-large');
+  });
+
   test('a user_info error with HTTP 200 is a FeishuAPIError carrying code and log id', async () => {
     const { agent } = buildApp(mock, { alwaysFetchUserInfo: true });
     mock.inject('userInfo', { kind: 'error', code: 99991668, msg: 'Invalid access token for authorization' });

@@ -7,6 +7,7 @@ import { logId } from './wire.js';
  * - `reset`: drop the connection without an answer.
  * - `html`: a gateway error page (HTTP 502 unless `status` says otherwise).
  * - `truncated`: half a JSON body, then the connection drops.
+ * - `oversized`: a 2 MB JSON answer, larger than any Feishu answer.
  * - `error`: a Feishu error answer with this `code` (and `msg`, `status`), in the endpoint's own shape.
  * - `delay`: answer normally after `ms` milliseconds.
  */
@@ -15,6 +16,7 @@ export type MockFault =
   | { kind: 'reset' }
   | { kind: 'html'; status?: number }
   | { kind: 'truncated' }
+  | { kind: 'oversized' }
   | { kind: 'error'; code: number; msg?: string; status?: number }
   | { kind: 'delay'; ms: number };
 
@@ -38,6 +40,12 @@ export function writeTransportFault(res: ServerResponse, fault: MockFault): bool
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': text.length, 'x-tt-logid': logId() });
       res.write(text.slice(0, text.length >> 1));
       setImmediate(() => res.socket?.destroy());
+      return true;
+    }
+    case 'oversized': {
+      const text = JSON.stringify({ code: 0, msg: 'success', data: { padding: 'x'.repeat(2 * 1024 * 1024) } });
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'x-tt-logid': logId() });
+      res.end(text);
       return true;
     }
     case 'error':
