@@ -187,8 +187,13 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
     req.logout((err: unknown) => (err ? next(err) : res.redirect('/login')));
   });
 
-  const onError: ErrorRequestHandler = (err: unknown, req, res, _next) => {
+  const onError: ErrorRequestHandler = (err: unknown, req, res, next) => {
     console.error(err);
+    // express-session can report a failed save after the redirect went out (a Redis outage).
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
     const message = err instanceof Error ? err.message : 'Unexpected error.';
     if (req.path === '/auth/feishu/inapp') res.status(500).json({ error: message });
     else res.status(500).send(errorPage(site, message));
