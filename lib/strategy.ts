@@ -272,16 +272,13 @@ function unwrap(err: Error): Error {
   return err;
 }
 
-/** v1 names the app `app_id` and takes no `response_type` (seeds/003, goth's lark provider). */
+/**
+ * v1 names the app `app_id` and takes no `response_type` (seeds/003, goth's lark provider).
+ * String edits on passport-oauth2's URL, not a re-parse: this runs on every sign-in, and
+ * parameter values are percent-encoded, so `&client_id=` cannot occur inside one.
+ */
 function toAppIdURL(location: string): string {
-  const url = new URL(location);
-  const appId = url.searchParams.get('client_id') ?? '';
-  url.searchParams.delete('client_id');
-  url.searchParams.delete('response_type');
-  // URLSearchParams writes spaces as '+'; Feishu's documented URLs use %20 (a literal '+' is %2B here).
-  const rest = url.searchParams.toString().replace(/\+/g, '%20');
-  url.search = `app_id=${encodeURIComponent(appId)}${rest ? `&${rest}` : ''}`;
-  return url.toString();
+  return location.replace(/([?&])response_type=code(?:&|$)/, '$1').replace(/([?&])client_id=/, '$1app_id=');
 }
 
 function passportOptions(options: FeishuCommonOptions & { passReqToCallback?: boolean }) {

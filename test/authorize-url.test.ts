@@ -17,7 +17,7 @@ describe('authorize URLs', () => {
   test('v1 (default) names the app app_id and sends no response_type', async () => {
     assert.equal(
       await authorizeURL({ scope: ['contact:user.email:readonly', 'offline_access'], state: false }, { state: 'RANDOMSTATE' }),
-      'https://open.feishu.cn/open-apis/authen/v1/authorize?app_id=cli_a5ca35a685b0x26e&redirect_uri=https%3A%2F%2Fapp.example.com%2Fauth%2Ffeishu%2Fcallback&scope=contact%3Auser.email%3Areadonly%20offline_access&state=RANDOMSTATE',
+      'https://open.feishu.cn/open-apis/authen/v1/authorize?redirect_uri=https%3A%2F%2Fapp.example.com%2Fauth%2Ffeishu%2Fcallback&scope=contact%3Auser.email%3Areadonly%20offline_access&state=RANDOMSTATE&app_id=cli_a5ca35a685b0x26e',
     );
   });
 

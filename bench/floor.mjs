@@ -1,0 +1,95 @@
+// The floor: the least work a v1 Feishu login needs, as a plain passport-strategy.
+// State in the session, one code exchange (Bearer app_access_token, JSON body) with an
+// app token cached until it expires, the user taken from the token answer (no user_info).
+// Plain node:http with a keep-alive agent: no strategy can do less.
+import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'node:http';
+import { Strategy } from 'passport-strategy';
+
+// The idle timeout stays under the mock's keep-alive timeout (Node's Agent only honours the
+// server's Keep-Alive hint when it has a timeout of its own), as a real client should.
+const agent = new Agent({ keepAlive: true, timeout: 60_000 });
+
+function postJSON(url, body, bearer) {
+  const payload = JSON.stringify(body);
+  const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) };
+  if (bearer) headers.authorization = `Bearer ${bearer}`;
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers, agent }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(text));
+        } catch (err) {
+          reject(err);
+        }
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+export class FloorStrategy extends Strategy {
+  constructor({ origin, appId, appSecret, callbackPath }, verify) {
+    super();
+    this.name = 'floor';
+    this.appId = appId;
+    this.appSecret = appSecret;
+    this.callbackPath = callbackPath;
+    this.authorizeURL = `${origin}/open-apis/authen/v1/authorize`;
+    this.appTokenURL = `${origin}/open-apis/auth/v3/app_access_token/internal`;
+    this.tokenURL = `${origin}/open-apis/authen/v1/access_token`;
+    this.verify = verify;
+    // passport runs each request on Object.create(strategy): shared state lives in an object.
+    /** `fetches` counts app-token requests, as our strategy's `appTokens.fetches` does. */
+    this.appTokens = { fetches: 0, cached: undefined, inflight: undefined };
+  }
+
+  getAppToken() {
+    const tokens = this.appTokens;
+    if (tokens.cached && tokens.cached.expiresAt > Date.now()) return Promise.resolve(tokens.cached.token);
+    if (tokens.inflight) return tokens.inflight;
+    tokens.fetches += 1;
+    tokens.inflight = postJSON(this.appTokenURL, { app_id: this.appId, app_secret: this.appSecret })
+      .then((body) => {
+        if (body.code !== 0) throw new Error(`app_access_token: ${body.code} ${body.msg}`);
+        tokens.cached = { token: body.app_access_token, expiresAt: Date.now() + (body.expire - 300) * 1000 };
+        return body.app_access_token;
+      })
+      .finally(() => (tokens.inflight = undefined));
+    return tokens.inflight;
+  }
+
+  authenticate(req) {
+    const { code, state } = req.query;
+    if (!code) {
+      const nonce = randomBytes(12).toString('base64url');
+      req.session.floorState = nonce;
+      const redirectURI = encodeURIComponent(`http://${req.headers.host}${this.callbackPath}`);
+      this.redirect(`${this.authorizeURL}?app_id=${this.appId}&redirect_uri=${redirectURI}&state=${nonce}`);
+      return;
+    }
+    if (!state || state !== req.session.floorState) {
+      this.fail({ message: 'Invalid state' }, 403);
+      return;
+    }
+    delete req.session.floorState;
+    this.getAppToken()
+      .then((appToken) => postJSON(this.tokenURL, { grant_type: 'authorization_code', code }, appToken))
+      .then(
+        (body) => {
+          if (body.code !== 0) return this.fail({ message: body.msg }, 400);
+          const data = body.data;
+          this.verify(data.access_token, data.refresh_token, { id: data.open_id, displayName: data.name }, (err, user) => {
+            if (err) return this.error(err);
+            this.success(user);
+          });
+        },
+        (err) => this.error(err),
+      );
+  }
+}
