@@ -64,8 +64,6 @@ function messageOf(info: unknown): string | undefined {
 
 export function createExampleApp(options: ExampleAppOptions): express.Express {
   const { feishu } = options;
-  const brand = feishu.brand ?? (feishu.domain === 'lark' ? 'lark' : 'feishu');
-  const site: Site = { brand: brand === 'lark' ? 'Lark' : 'Feishu', mockOrigin: options.mockOrigin };
   const accounts = new Accounts(options.cache);
   // Both Feishu strategies share one app_access_token: one cache, one fetch.
   const tokenCache = options.cache ?? new MemoryCache();
@@ -98,8 +96,11 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
     );
   }
 
-  const credentials = { clientID: feishu.appId, clientSecret: feishu.appSecret, domain: feishu.domain, brand, flow: feishu.flow, cache: tokenCache };
-  passport.use(new FeishuStrategy({ ...credentials, callbackURL: feishu.callbackURL ?? '/auth/feishu/callback', state: true, passReqToCallback: true }, verify));
+  const credentials = { clientID: feishu.appId, clientSecret: feishu.appSecret, domain: feishu.domain, brand: feishu.brand, flow: feishu.flow, cache: tokenCache };
+  const web = new FeishuStrategy({ ...credentials, callbackURL: feishu.callbackURL ?? '/auth/feishu/callback', state: true, passReqToCallback: true }, verify);
+  passport.use(web);
+  // The strategy already knows the brand (from `domain`, or `brand` for the mock); the pages reuse it.
+  const site: Site = { brand: web.brand === 'lark' ? 'Lark' : 'Feishu', mockOrigin: options.mockOrigin };
   // In-app codes come from tt.requestAccess, bound to no redirect URL: so no callbackURL (no
   // redirect_uri is sent) and no state (there is no redirect round trip to protect).
   passport.use(new FeishuStrategy({ ...credentials, name: 'feishu-inapp', state: false, passReqToCallback: true }, verify));

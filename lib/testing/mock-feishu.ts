@@ -9,22 +9,13 @@ import { consentPage, errorPage } from './pages.js';
 import { JSAPI_SHIM } from './jsapi-shim.js';
 import { bearerOf, field, readBody, redirect, sendHtml, sendJson, sendScript, withQuery, type ParsedBody } from './wire.js';
 
+const ENDPOINTS = [
+  'authorize', 'decision', 'jsapi', 'appAccessToken', 'storeAppAccessToken', 'tenantAccessToken', 'appTicketResend',
+  'v1Token', 'v1Refresh', 'v2Token', 'v3Token', 'userInfo', 'suiteToken', 'suiteUserInfo',
+] as const;
+
 /** Every endpoint the mock serves, by the name used in `calls` and `inject`. */
-export type MockEndpoint =
-  | 'authorize'
-  | 'decision'
-  | 'jsapi'
-  | 'appAccessToken'
-  | 'storeAppAccessToken'
-  | 'tenantAccessToken'
-  | 'appTicketResend'
-  | 'v1Token'
-  | 'v1Refresh'
-  | 'v2Token'
-  | 'v3Token'
-  | 'userInfo'
-  | 'suiteToken'
-  | 'suiteUserInfo';
+export type MockEndpoint = (typeof ENDPOINTS)[number];
 
 /** Endpoints the browser visits; the rest are the app server's upstream calls. */
 const BROWSER_ENDPOINTS: ReadonlySet<MockEndpoint> = new Set(['authorize', 'decision', 'jsapi']);
@@ -177,9 +168,7 @@ export class MockFeishu {
     this.consent = options.consent ?? 'page';
     this.latency = options.latency ?? 0;
     this.brand = options.brand ?? 'feishu';
-    this.calls = Object.fromEntries(
-      (['authorize', 'decision', 'jsapi', 'appAccessToken', 'storeAppAccessToken', 'tenantAccessToken', 'appTicketResend', 'v1Token', 'v1Refresh', 'v2Token', 'v3Token', 'userInfo', 'suiteToken', 'suiteUserInfo'] as const).map((e) => [e, 0]),
-    ) as Record<MockEndpoint, number>;
+    this.calls = Object.fromEntries(ENDPOINTS.map((e) => [e, 0])) as Record<MockEndpoint, number>;
     this.routes = new Map([
       ['GET /open-apis/authen/v1/authorize', { endpoint: 'authorize', shape: 'page', handle: (_q, r, u) => this.authorize(r, u, 'open') }],
       ['GET /open-apis/authen/v1/index', { endpoint: 'authorize', shape: 'page', handle: (_q, r, u) => this.authorize(r, u, 'open') }],
