@@ -3,7 +3,7 @@ import express, { type ErrorRequestHandler, type Handler, type Request, type Req
 import session, { type Store } from 'express-session';
 import { Passport, type Authenticator } from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
-import { FeishuStrategy, MemoryCache, type FeishuCache, type FeishuFlow, type FeishuProfile, type VerifyCallback } from 'passport-feishu-oauth2';
+import { FeishuStrategy, MemoryCache, type FeishuCache, type FeishuFlow, type FeishuHosts, type FeishuProfile, type VerifyCallback } from 'passport-feishu-oauth2';
 import { Accounts, IdentityTakenError, identityOf, type Account, type Identity } from './accounts.js';
 import { errorPage, failurePage, inAppPage, profilePage, signInPage, type Site } from './views.js';
 
@@ -17,8 +17,8 @@ declare module 'express-session' {
 export interface ExampleFeishuOptions {
   appId: string;
   appSecret: string;
-  /** 'feishu', 'lark', or the origin of the mock (or of a private deployment). */
-  domain: string;
+  /** 'feishu', 'lark', the mock's `hosts`, or one origin serving every path (a private deployment). */
+  domain: string | FeishuHosts;
   /** With an origin as `domain`: the brand it plays (labels, profile.provider). Default from `domain`. */
   brand?: 'feishu' | 'lark';
   flow?: FeishuFlow;

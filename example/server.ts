@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   } else {
     // A Lark app is refused by Feishu's hosts and the other way round; the mock plays the brand asked for.
     mock = await startMockFeishu(lark ? { brand: 'lark', apps: [{ ...DEFAULT_APP, brand: 'lark' }] } : {});
-    feishu = { appId: mock.app.appId, appSecret: mock.app.appSecret, domain: mock.origin, brand: lark ? 'lark' : 'feishu', flow, jssdkURL: `${mock.origin}/mock/h5sdk.js` };
+    feishu = { appId: mock.app.appId, appSecret: mock.app.appSecret, domain: mock.hosts, brand: lark ? 'lark' : 'feishu', flow, jssdkURL: `${mock.origin}/mock/h5sdk.js` };
   }
 
   const redis = redisUrl ? await redisBackends(redisUrl) : undefined;
@@ -85,9 +85,11 @@ async function main(): Promise<void> {
   const brand = lark ? 'Lark' : 'Feishu';
 
   if (mock) {
+    // Like the console's Security Settings: the mock accepts exactly this app's callback.
+    mock.app.redirectUris = [`${url}/auth/feishu/callback`, `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth/feishu/callback`];
     console.log(`Mock mode: no FEISHU_APP_ID set — mock ${brand} at ${mock.origin} (consent page with Allow / Deny, no account needed).`);
   } else {
-    const host = feishu.domain === 'feishu' || feishu.domain === 'lark' ? BRAND_HOSTS[feishu.domain].open : feishu.domain;
+    const host = feishu.domain === 'feishu' || feishu.domain === 'lark' ? BRAND_HOSTS[feishu.domain].open : typeof feishu.domain === 'string' ? feishu.domain : feishu.domain.open;
     console.log(`${brand} mode: app ${feishu.appId} on ${host}, flow ${flow ?? 'v1'}.`);
     console.log(`Redirect URL to register under Security Settings: ${feishu.callbackURL ?? `${url}/auth/feishu/callback`}`);
   }

@@ -34,13 +34,14 @@ before(async () => {
   );
   mock = await startMockFeishu();
   const app = createExampleApp({
-    feishu: { appId: mock.app.appId, appSecret: mock.app.appSecret, domain: mock.origin, jssdkURL: `${mock.origin}/mock/h5sdk.js` },
+    feishu: { appId: mock.app.appId, appSecret: mock.app.appSecret, domain: mock.hosts, jssdkURL: `${mock.origin}/mock/h5sdk.js` },
     sessionSecret: 'browser-test-secret',
     mockOrigin: mock.origin,
   });
   server = createServer(app).listen(0, '127.0.0.1');
   await once(server, 'listening');
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  mock.app.redirectUris = [`${base}/auth/feishu/callback`];
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   mkdirSync(SHOTS, { recursive: true });
 });
