@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server }
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import express from 'express';
-import { feishuEventHandler, type FeishuEventHandler } from '../lib/index.js';
+import { feishuEventHandler, MemoryCache, type FeishuEventHandler } from '../lib/index.js';
 import { eventSignature } from '../lib/event-signature.js';
 import { appTicketEvent, DEFAULT_APP, eventRequest, signEvent, startMockFeishu, type EventSubscription, type MockFeishu } from '../lib/testing/index.js';
 import { buildApp, login } from './helpers/app.js';
@@ -39,6 +39,10 @@ const MOUNTS: Record<string, Mount> = {
       };
       return express().post('/events', express.json({ verify: keepRaw }), handler) as RequestListener;
     },
+  },
+  'Express with express.raw() before it': {
+    raw: true,
+    listener: (handler) => express().post('/events', express.raw({ type: 'application/json' }), handler) as RequestListener,
   },
   'a bare node:http server': {
     raw: true,
@@ -190,6 +194,33 @@ for (const [mountName, mount] of Object.entries(MOUNTS)) {
     });
   });
 }
+
+describe('several instances sharing one cache', () => {
+  test('an event id seen by one instance is a replay to the others', async () => {
+    const mock = await startMockFeishu({ apps: [{ ...DEFAULT_APP, type: 'store' }], consent: 'auto' });
+    const servers: Server[] = [];
+    try {
+      const cache = new MemoryCache();
+      const [one, two] = [buildApp(mock, { appType: 'store', cache }), buildApp(mock, { appType: 'store', cache })];
+      const urls: string[] = [];
+      for (const site of [one, two]) {
+        const started = await listen(BARE.listener(feishuEventHandler({ strategies: site.strategy, encryptKey: ENCRYPT_KEY })));
+        servers.push(started.server);
+        urls.push(started.url);
+      }
+      const first = eventRequest(SUB, appTicketEvent(mock.app.appId, mock.issueAppTicket(mock.app.appId), SUB));
+      assert.equal((await post(urls[0]!, first)).status, 200);
+      await two.strategy.saveAppTicket(mock.issueAppTicket(mock.app.appId)); // no event time: only the id can tell
+      const replay = await post(urls[1]!, first);
+      assert.match(String(replay.body.msg), /ignored/);
+      const signedIn = await login(two.agent);
+      assert.equal(signedIn.status, 200, JSON.stringify(signedIn.body));
+    } finally {
+      await mock.close();
+      await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    }
+  });
+});
 
 describe('a handler with nothing to verify events by', () => {
   test('refuses to start, naming both console fields and the opt-in', () => {
