@@ -195,8 +195,8 @@ export function feishuEventHandler(options: FeishuEventHandlerOptions): FeishuEv
     const target = strategies.find((s) => s.appId === appId);
     if (!target) throw new EventRejected(404, `no strategy for app ${String(appId)}`);
     if (typeof ticket !== 'string' || !ticket) throw new EventRejected(400, 'app_ticket event without a ticket');
-    // Events Feishu sends always carry both; one without them can be authentic only if the
-    // Encrypt Key or Verification Token leaked, and then no replay rule would help.
+    // Feishu's documented envelopes carry both. Without them the ticket is taken unordered:
+    // replay rules guard against resent genuine events, and those have an id and a time.
     const info: AppTicketEventInfo = header
       ? { createdAt: eventTime(header.create_time), eventId: nonEmpty(header.event_id) }
       : { createdAt: eventTime(event.ts), eventId: nonEmpty(event.uuid) };
