@@ -3,7 +3,7 @@ export { FeishuAPIError, FeishuTokenError, type FeishuErrorDetails } from './err
 export { TransportError, type TransportFailure } from './http.js';
 export { MissingIdError, parseProfile, type FeishuProfile, type FeishuUserInfo, type FeishuIdField } from './profile.js';
 export { TenantNotAllowedError } from './tenants.js';
-export { decryptEvent, feishuEventHandler, type AppTicketStore, type FeishuEventHandler, type FeishuEventHandlerOptions } from './events.js';
+export { decryptEvent, feishuEventHandler, type AppTicketEventInfo, type AppTicketStore, type FeishuEventHandler, type FeishuEventHandlerOptions } from './events.js';
 export { MemoryCache, type FeishuCache } from './cache.js';
 export { BRAND_HOSTS, FLOWS, type FeishuBrand, type FeishuFlow, type FeishuHosts } from './endpoints.js';
 export type { FeishuTokenParams, FeishuTokenSet } from './client.js';

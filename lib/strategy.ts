@@ -1,11 +1,12 @@
 import type { Request } from 'express';
 import { InternalOAuthError, Strategy as OAuth2Strategy, type VerifyFunction } from 'passport-oauth2';
-import { appTicketKey, appTokenSource } from './app-ticket.js';
+import { appTicketKey, appTokenSource, saveAppTicket } from './app-ticket.js';
 import { AppTokenManager } from './app-token.js';
 import { boundedCache, MemoryCache, type FeishuCache } from './cache.js';
 import { FeishuClient, type FeishuTokenParams, type FeishuTokenSet } from './client.js';
 import { APP_TOKEN_PATHS, endpointURL, FLOWS, resolveHosts, type FeishuFlow } from './endpoints.js';
 import { FeishuAPIError, FeishuTokenError, isLoginFailure } from './errors.js';
+import type { AppTicketEventInfo } from './events.js';
 import type {
   FeishuAuthenticateOptions,
   FeishuCommonOptions,
@@ -264,10 +265,12 @@ export class FeishuStrategy extends OAuth2Strategy {
 
   /**
    * Stores a store app's app_ticket where this strategy (and, through a shared `cache`,
-   * every instance of the app) reads it. `feishuEventHandler` calls it for each ticket event.
+   * every instance of the app) reads it. `feishuEventHandler` calls it for each ticket event,
+   * with the event's id and time: resolves to false, storing nothing, for an event id seen
+   * before or an event older than the ticket already stored.
    */
-  async saveAppTicket(ticket: string): Promise<void> {
-    await this.cache.set(this.ticketKey, ticket, APP_TICKET_TTL_MS);
+  saveAppTicket(ticket: string, event: AppTicketEventInfo = {}): Promise<boolean> {
+    return saveAppTicket(this.cache, this.ticketKey, ticket, event, APP_TICKET_TTL_MS);
   }
 
   private finishProfile(user: FeishuUserInfo, done: Done): void {

@@ -382,6 +382,7 @@ describe('faults under concurrency', () => {
 });
 
 describe('store apps: the app_ticket path under faults', () => {
+  const EVENT_KEY = 'faults-test-encrypt-key';
   let store: MockFeishu;
   let events: Server;
   /** The strategy whose tickets the event URL saves (each test builds its own app). */
@@ -397,10 +398,10 @@ describe('store apps: the app_ticket path under faults', () => {
         res.writeHead(503).end();
         return;
       }
-      feishuEventHandler({ strategies: current })(req, res);
+      feishuEventHandler({ strategies: current, encryptKey: EVENT_KEY })(req, res);
     });
     await new Promise<void>((resolve) => events.listen(0, '127.0.0.1', () => resolve()));
-    store.subscribeEvents({ url: `http://127.0.0.1:${(events.address() as AddressInfo).port}/feishu/events` });
+    store.subscribeEvents({ url: `http://127.0.0.1:${(events.address() as AddressInfo).port}/feishu/events`, encryptKey: EVENT_KEY });
   });
   after(async () => {
     events.closeAllConnections();

@@ -7,4 +7,4 @@
 export { MockFeishu, startMockFeishu, type MockEndpoint, type MockFeishuOptions } from './mock-feishu.js';
 export { DEFAULT_APP, DEFAULT_USERS, MOCK_TENANT_KEY, type MockApp, type MockUser } from './fixtures.js';
 export type { MockFault } from './faults.js';
-export { appTicketEvent, encryptEvent, type EventSubscription } from './event-push.js';
+export { appTicketEvent, encryptEvent, eventRequest, signEvent, type EventIdentity, type EventSubscription, type SignatureHeaders } from './event-push.js';
