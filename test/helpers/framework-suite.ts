@@ -18,6 +18,8 @@ export interface FrameworkSuite {
    * The reason a failed sign-in shows the user, read from the callback's answer. Default:
    * a redirect to /login/failed, which lists Passport's `failureMessage`s.
    */
+  /** Like `start`, with the framework's own trust-proxy setting on (Express `trust proxy`, Koa `app.proxy`), if it has one the strategy honours. */
+  startTrustingProxy?: (options: FrameworkAppOptions) => Promise<RunningExample>;
   failureMessage?: (callback: supertest.Response, agent: supertest.Agent) => Promise<string>;
 }
 
@@ -60,10 +62,10 @@ export function frameworkSignInSuite(framework: string, suite: FrameworkSuite): 
   }
 
   /** A fresh app (and cookie jar) per test; the previous one is closed first. */
-  async function app(extra: Partial<FeishuSettings> = {}): Promise<{ origin: string; agent: supertest.Agent }> {
+  async function app(extra: Partial<FeishuSettings> = {}, start = suite.start): Promise<{ origin: string; agent: supertest.Agent }> {
     await running?.close();
     running = undefined;
-    running = await suite.start({ feishu: feishu(extra), sessionSecret: 'a test session secret of at least 32 characters' });
+    running = await start({ feishu: feishu(extra), sessionSecret: 'a test session secret of at least 32 characters' });
     return { origin: running.origin, agent: supertest.agent(running.origin) };
   }
 
@@ -145,5 +147,22 @@ export function frameworkSignInSuite(framework: string, suite: FrameworkSuite): 
       const { authorize } = await toFeishuAndBack(agent, 'allow', FORWARDED);
       assert.equal(authorize.searchParams.get('redirect_uri'), `${origin}/auth/feishu/callback`);
     });
+
+    const { startTrustingProxy } = suite;
+    if (startTrustingProxy) {
+      test("the framework's own trust-proxy setting counts as proxy: true", async () => {
+        const { origin } = await app({ flow: 'v2' }, startTrustingProxy);
+        // Seeing HTTPS through the proxy, a framework may mark the session cookie Secure (Koa does),
+        // which a cookie jar would not send back over this test's plain HTTP: carry it by hand.
+        const start = await supertest(origin).get('/auth/feishu').set(FORWARDED);
+        const authorize = new URL(start.headers.location ?? '');
+        assert.equal(authorize.searchParams.get('redirect_uri'), `${PUBLIC_ORIGIN}/auth/feishu/callback`);
+        const cookies = ([] as string[]).concat(start.headers['set-cookie'] ?? []);
+        const cookie = cookies.map((c) => c.split(';', 1)[0]).join('; ');
+        const callback = await consent(authorize.href);
+        const res = await supertest(origin).get(pathOf(callback)).set(FORWARDED).set('cookie', cookie);
+        assert.equal(res.headers.location, '/profile', `callback answered ${res.status}: ${res.text}`);
+      });
+    }
   });
 }
