@@ -53,6 +53,7 @@ export function runExample(framework: string, start: (options: FrameworkAppOptio
     const port = Number(env.PORT ?? 3000);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${JSON.stringify(env.PORT)}`);
     const sessionSecret = env.SESSION_SECRET || randomBytes(32).toString('hex');
+    if (Boolean(env.FEISHU_APP_ID) !== Boolean(env.FEISHU_APP_SECRET)) throw new Error('Set both FEISHU_APP_ID and FEISHU_APP_SECRET (real Feishu), or neither (mock mode).');
     const real = env.FEISHU_APP_ID && env.FEISHU_APP_SECRET;
     const mock = real ? undefined : await startMockFeishu();
     const feishu: FeishuSettings = mock
