@@ -26,7 +26,7 @@ interface RequestLike {
 /** passport-oauth2's own fields; its type declarations leave them out. */
 interface OAuth2Internals {
   readonly _callbackURL?: string;
-  readonly _trustProxy?: boolean;
+  readonly _trustProxy?: unknown;
 }
 
 /** A host name, IPv4 or bracketed IPv6 address, and an optional port: nothing that could reshape the URL. */
@@ -46,7 +46,7 @@ export function callbackURLFor(req: unknown, options: { callbackURL?: unknown } 
   // `||`, as passport-oauth2 chooses between the two.
   const callbackURL = (typeof options?.callbackURL === 'string' && options.callbackURL) || _callbackURL;
   if (!callbackURL || SCHEME.test(callbackURL)) return undefined;
-  return resolveCallbackURL(req as RequestLike, callbackURL, _trustProxy === true);
+  return resolveCallbackURL(req as RequestLike, callbackURL, Boolean(_trustProxy));
 }
 
 /** `callbackURL` resolved against the URL the browser asked for, or `null` without a usable Host. */
