@@ -3,6 +3,7 @@ import { InternalOAuthError, Strategy as OAuth2Strategy, type VerifyFunction } f
 import { appTicketKey, appTokenSource, saveAppTicket } from './app-ticket.js';
 import { AppTokenManager } from './app-token.js';
 import { boundedCache, MemoryCache, type FeishuCache } from './cache.js';
+import { callbackURLFor } from './callback-url.js';
 import { FeishuClient, type FeishuTokenParams, type FeishuTokenSet } from './client.js';
 import { APP_TOKEN_PATHS, endpointURL, FLOWS, resolveHosts, type FeishuFlow } from './endpoints.js';
 import { FeishuAPIError, FeishuTokenError, isLoginFailure } from './errors.js';
@@ -215,7 +216,13 @@ export class FeishuStrategy extends OAuth2Strategy {
       const redirect = this.redirect.bind(this);
       this.redirect = (url: string, status?: number) => redirect(toAppIdURL(url), status);
     }
-    super.authenticate(req, options);
+    // Resolved here, passport-oauth2 does not read `req.connection`, which Fastify requests lack.
+    const callbackURL = callbackURLFor(req, options, this);
+    if (callbackURL === null) {
+      this.fail({ message: 'Cannot resolve the relative callbackURL: the request has no valid Host header.' }, 400);
+      return;
+    }
+    super.authenticate(req, callbackURL ? { ...options, callbackURL } : options);
   }
 
   /**
