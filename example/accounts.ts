@@ -49,6 +49,15 @@ export class Accounts {
     return (await this.store.get(`account:${id}`)) as Account | undefined;
   }
 
+  /**
+   * A new, empty account for whoever typed the demo password. One shared demo account
+   * would show every visitor the Feishu ids the previous one linked; a fresh one per
+   * sign-in shows each visitor only what they did themselves.
+   */
+  async createDemo(): Promise<Account> {
+    return this.attach({ id: randomUUID(), name: 'Demo User', identities: [] }, { provider: 'local', id: randomUUID(), displayName: 'demo' });
+  }
+
   /** The account holding this identity, or a new one; the identity's details are refreshed. */
   async signIn(identity: Identity): Promise<Account> {
     const owner = await this.owner(identity);
