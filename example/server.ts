@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     // A Lark app is refused by Feishu's hosts and the other way round; the mock plays the brand asked for.
     const brand = lark ? 'lark' : 'feishu';
     mock = await startMockFeishu({ brand, apps: [{ ...DEFAULT_APP, brand, redirectUris }] });
-    feishu = { appId: mock.app.appId, appSecret: mock.app.appSecret, domain: mock.origin, brand, flow, jssdkURL: `${mock.origin}/mock/h5sdk.js` };
+    feishu = { appId: mock.app.appId, appSecret: mock.app.appSecret, domain: mock.hosts, brand, flow, jssdkURL: `${mock.hosts.open}/mock/h5sdk.js` };
   }
 
   const redis = redisUrl ? await redisBackends(redisUrl) : undefined;
@@ -113,9 +113,12 @@ async function main(): Promise<void> {
   const brand = lark ? 'Lark' : 'Feishu';
 
   if (mock) {
-    console.log(`Mock mode: no FEISHU_APP_ID set — mock ${brand} at ${mock.origin} (consent page with Allow / Deny, no account needed).`);
+    // Like the console's Security Settings: the mock accepts exactly this app's callback.
+    mock.app.redirectUris = [`${url}/auth/feishu/callback`, `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth/feishu/callback`];
+    console.log(`Mock mode: no FEISHU_APP_ID set — mock ${brand} at ${mock.hosts.open} (accounts host ${mock.hosts.accounts}, passport host ${mock.hosts.passport}); consent page with Allow / Deny, no account needed.`);
+    console.log(`The mock accepts exactly these redirect URLs: ${mock.app.redirectUris.join(', ')}`);
   } else {
-    const host = feishu.domain === 'feishu' || feishu.domain === 'lark' ? BRAND_HOSTS[feishu.domain].open : feishu.domain;
+    const host = feishu.domain === 'feishu' || feishu.domain === 'lark' ? BRAND_HOSTS[feishu.domain].open : typeof feishu.domain === 'string' ? feishu.domain : feishu.domain.open;
     console.log(`${brand} mode: app ${feishu.appId} on ${host}, flow ${flow ?? 'v1'}.`);
     console.log(`Redirect URL to register under Security Settings: ${feishu.callbackURL ?? `${url}/auth/feishu/callback`}`);
   }

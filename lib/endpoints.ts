@@ -119,16 +119,31 @@ export const APP_TOKEN_PATHS = {
   resendTicket: '/open-apis/auth/v3/app_ticket/resend',
 } as const;
 
-/** `domain` is a brand name or an origin (`http://127.0.0.1:4000`) that serves every Feishu path. */
-export function resolveHosts(domain: string): FeishuHosts {
-  if (domain === 'feishu' || domain === 'lark') return BRAND_HOSTS[domain];
+function originOf(value: string, what: string): string {
   let origin: string;
   try {
-    origin = new URL(domain).origin;
+    origin = new URL(value).origin;
   } catch {
-    throw new TypeError(`FeishuStrategy: domain must be 'feishu', 'lark' or an origin such as https://open.example.com, got ${JSON.stringify(domain)}`);
+    throw new TypeError(`FeishuStrategy: ${what} must be 'feishu', 'lark' or an origin such as https://open.example.com, got ${JSON.stringify(value)}`);
   }
-  if (origin === 'null') throw new TypeError(`FeishuStrategy: domain ${JSON.stringify(domain)} is not an http(s) origin`);
+  if (origin === 'null') throw new TypeError(`FeishuStrategy: ${what} ${JSON.stringify(value)} is not an http(s) origin`);
+  return origin;
+}
+
+/**
+ * `domain` is a brand name, one origin that serves every Feishu path (a proxy or private
+ * deployment), or one origin per host, as Feishu itself and the mock serve them.
+ */
+export function resolveHosts(domain: string | FeishuHosts): FeishuHosts {
+  if (domain === 'feishu' || domain === 'lark') return BRAND_HOSTS[domain];
+  if (typeof domain === 'object' && domain !== null) {
+    return {
+      open: originOf(domain.open, 'domain.open'),
+      accounts: originOf(domain.accounts, 'domain.accounts'),
+      passport: originOf(domain.passport, 'domain.passport'),
+    };
+  }
+  const origin = originOf(domain, 'domain');
   return { open: origin, accounts: origin, passport: origin };
 }
 

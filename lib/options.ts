@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import type { VerifyCallback, StateStore } from 'passport-oauth2';
 import type { FeishuCache } from './cache.js';
 import type { FeishuTokenParams } from './client.js';
-import type { FeishuFlow } from './endpoints.js';
+import type { FeishuFlow, FeishuHosts } from './endpoints.js';
 import type { FeishuIdField, FeishuProfile } from './profile.js';
 
 export type { VerifyCallback };
@@ -38,8 +38,11 @@ export interface FeishuCommonOptions {
 
   /** Registered strategy name; default 'feishu'. Set it to run two apps (or Feishu and Lark) side by side. */
   name?: string;
-  /** 'feishu' (default), 'lark', or an origin serving every Feishu path (private deployment, proxy, mock). */
-  domain?: 'feishu' | 'lark' | (string & NonNullable<unknown>);
+  /**
+   * 'feishu' (default), 'lark', one origin per Feishu host (`{ open, accounts, passport }`, as the mock's
+   * `hosts`), or one origin serving every Feishu path (a proxy or private deployment).
+   */
+  domain?: 'feishu' | 'lark' | FeishuHosts | (string & NonNullable<unknown>);
   /** With a custom `domain`: which brand it fronts, and so `profile.provider`. Default: 'lark' for domain 'lark', else 'feishu'. */
   brand?: 'feishu' | 'lark';
   /** Login protocol generation; default 'v1'. */

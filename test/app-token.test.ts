@@ -21,7 +21,7 @@ after(() => mock.close());
 beforeEach(() => mock.resetCalls());
 
 function strategy(cache: FeishuCache = new MemoryCache(), extra: Record<string, unknown> = {}) {
-  return new FeishuStrategy({ domain: mock.origin, clientID: mock.app.appId, clientSecret: mock.app.appSecret, cache, ...extra }, () => undefined);
+  return new FeishuStrategy({ domain: mock.hosts, clientID: mock.app.appId, clientSecret: mock.app.appSecret, cache, ...extra }, () => undefined);
 }
 
 describe('the app_access_token cache', () => {

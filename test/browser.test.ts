@@ -39,7 +39,7 @@ before(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   mock = await startMockFeishu({ apps: [{ ...DEFAULT_APP, redirectUris: [`${base}/auth/feishu/callback`] }] });
   ready.app = createExampleApp({
-    feishu: { appId: mock.app.appId, appSecret: mock.app.appSecret, domain: mock.origin, jssdkURL: `${mock.origin}/mock/h5sdk.js` },
+    feishu: { appId: mock.app.appId, appSecret: mock.app.appSecret, domain: mock.hosts, jssdkURL: `${mock.hosts.open}/mock/h5sdk.js` },
     sessionSecret: 'browser-test-secret',
     mockOrigin: mock.origin,
     logger: { info: () => undefined, error: (line) => console.error(line) },

@@ -45,10 +45,17 @@ for (const brand of ['feishu', 'lark'] as const) {
 }
 
 describe('brands do not mix', () => {
-  test('a Lark app against Feishu fails with the fix', async () => {
+  test('a Lark app against Feishu is refused on the authorize page, and its code exchange fails with the fix', async () => {
     const mock = await startMockFeishu({ apps: [{ ...DEFAULT_APP, brand: 'lark' }], consent: 'auto' });
     try {
-      const res = await login(buildApp(mock).agent);
+      const { agent } = buildApp(mock, { state: false });
+      const start = await agent.get('/login');
+      const page = await fetch(start.headers.location ?? '', { redirect: 'manual' });
+      assert.equal(page.status, 400);
+      assert.match(await page.text(), /Error code <code>20046<\/code>/);
+
+      const code = mock.issueCode();
+      const res = await agent.get(`/auth/feishu/callback?code=${code}`);
       assert.equal(res.status, 500);
       assert.equal(res.body.feishuCode, 10014);
       assert.match(res.body.message, /domain: 'lark'/);
@@ -103,7 +110,7 @@ describe('in-app login (code from tt.requestAccess, posted by the page)', () => 
     const passport = new Passport();
     // No callbackURL and no state: the code came from the JSAPI, not from a redirect.
     passport.use(
-      new FeishuStrategy({ name: 'feishu-inapp', flow, domain: mock.origin, clientID: mock.app.appId, clientSecret: mock.app.appSecret }, (_at, _rt, profile, done) =>
+      new FeishuStrategy({ name: 'feishu-inapp', flow, domain: mock.hosts, clientID: mock.app.appId, clientSecret: mock.app.appSecret }, (_at, _rt, profile, done) =>
         done(null, { id: profile.id }),
       ),
     );

@@ -41,7 +41,7 @@ function idOf(user: unknown): unknown {
 function buildFuzzApp(queryParser: 'simple' | 'extended'): Promise<Fuzzed> {
   const passport = new Passport();
   const strategy = new FeishuStrategy(
-    { clientID: mock.app.appId, clientSecret: mock.app.appSecret, domain: mock.origin, callbackURL: '/auth/feishu/callback', state: true, timeout: 2000 },
+    { clientID: mock.app.appId, clientSecret: mock.app.appSecret, domain: mock.hosts, callbackURL: '/auth/feishu/callback', state: true, timeout: 2000 },
     (accessToken: string, refreshToken: string, profile: FeishuProfile, done: (err: unknown, user?: Express.User) => void) => {
       issued.add(accessToken);
       if (refreshToken) issued.add(refreshToken);

@@ -121,7 +121,7 @@ describe('the event handler', () => {
     try {
       const { MemoryCache } = await import('../lib/index.js');
       const cache = new MemoryCache();
-      const options = { domain: mock.origin, clientID: mock.app.appId, clientSecret: mock.app.appSecret, appType: 'store' as const, cache };
+      const options = { domain: mock.hosts, clientID: mock.app.appId, clientSecret: mock.app.appSecret, appType: 'store' as const, cache };
       const receiving = new FeishuStrategy(options, () => undefined);
       const other = new FeishuStrategy(options, () => undefined);
       await receiving.saveAppTicket(mock.issueAppTicket(mock.app.appId));

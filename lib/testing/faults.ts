@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { logId } from './wire.js';
 
 /**
@@ -10,6 +10,9 @@ import { logId } from './wire.js';
  * - `oversized`: a 2 MB JSON answer, larger than any Feishu answer.
  * - `error`: a Feishu error answer with this `code` (and `msg`, `status`), in the endpoint's own shape.
  * - `delay`: answer normally after `ms` milliseconds.
+ * - `echo`: a Feishu error answer (in the endpoint's own shape, `code` 20001 unless given) whose
+ *   message quotes the request back: its line, headers and body, raw, URL-encoded and JSON-escaped,
+ *   as a careless upstream or proxy would. Proves that no secret sent reaches an error.
  */
 export type MockFault =
   | { kind: 'hang' }
@@ -18,7 +21,8 @@ export type MockFault =
   | { kind: 'truncated' }
   | { kind: 'oversized' }
   | { kind: 'error'; code: number; msg?: string; status?: number }
-  | { kind: 'delay'; ms: number };
+  | { kind: 'delay'; ms: number }
+  | { kind: 'echo'; code?: number; status?: number };
 
 /** Writes a transport-level fault. Returns false for faults the endpoint itself must answer (error, delay). */
 export function writeTransportFault(res: ServerResponse, fault: MockFault): boolean {
@@ -50,6 +54,21 @@ export function writeTransportFault(res: ServerResponse, fault: MockFault): bool
     }
     case 'error':
     case 'delay':
+    case 'echo':
       return false;
   }
+}
+
+/**
+ * The request quoted three ways. The credentials (Authorization header and body) come first,
+ * in every encoding, so that a message cut short still carries each form of each secret.
+ */
+export function echoOf(req: IncomingMessage, url: URL, body: string | undefined): string {
+  const authorization = req.headers.authorization ?? '';
+  const credentials = `${url.search} ${authorization} ${body ?? ''}`;
+  const headers = Object.entries(req.headers)
+    .map(([name, value]) => `${name}: ${String(value)}`)
+    .join('\n');
+  const quoted = [credentials, encodeURIComponent(credentials), JSON.stringify(credentials)].join(' | ');
+  return `${quoted} | ${req.method ?? ''} ${url.pathname}${url.search}\n${headers}`;
 }

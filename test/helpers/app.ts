@@ -33,7 +33,7 @@ export function buildApp(mock: MockFeishu, options: Options = {}) {
     {
       clientID: mock.app.appId,
       clientSecret: mock.app.appSecret,
-      domain: mock.origin,
+      domain: mock.hosts,
       // Absolute, because supertest serves each request on a new ephemeral port.
       callbackURL: 'http://localhost:3000/auth/feishu/callback',
       state: true,

@@ -39,9 +39,9 @@ export async function startExample(setup: ExampleSetup = {}): Promise<RunningExa
   const appSecret = setup.appSecret ?? DEFAULT_APP.appSecret;
   const mock = await startMockFeishu({ apps: [{ ...DEFAULT_APP, appSecret, redirectUris: [`${base}/auth/feishu/callback`] }] });
   const logs: string[] = [];
-  const domain = setup.domain ? await setup.domain(mock) : mock.origin;
+  const domain = setup.domain ? await setup.domain(mock) : mock.hosts;
   ready.app = createExampleApp({
-    feishu: { appId: mock.app.appId, appSecret, domain, brand: 'feishu', flow: setup.flow, jssdkURL: `${mock.origin}/mock/h5sdk.js` },
+    feishu: { appId: mock.app.appId, appSecret, domain, brand: 'feishu', flow: setup.flow, jssdkURL: `${mock.hosts.open}/mock/h5sdk.js` },
     sessionSecret: 'example-test-session-secret',
     mockOrigin: mock.origin,
     trustProxy: setup.trustProxy,
