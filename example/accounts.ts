@@ -33,6 +33,9 @@ export function identityOf(profile: FeishuProfile): Identity {
   };
 }
 
+/** As long as the example's session cookie lives. */
+const DEMO_ACCOUNT_TTL_MS = 7 * 24 * 3600 * 1000;
+
 export class IdentityTakenError extends Error {
   override readonly name = 'IdentityTakenError';
 }
@@ -84,8 +87,10 @@ export class Accounts {
   private async attach(account: Account, identity: Identity): Promise<Account> {
     const others = account.identities.filter((i) => !(i.provider === identity.provider && i.id === identity.id));
     const updated: Account = { ...account, identities: [...others, identity] };
-    await this.store.set(`account:${updated.id}`, updated);
-    await this.store.set(identityKey(identity), updated.id);
+    // Anyone can make demo accounts, so they expire (with what was linked to them) rather than pile up.
+    const ttl = updated.identities.some((i) => i.provider === 'local') ? DEMO_ACCOUNT_TTL_MS : undefined;
+    await this.store.set(`account:${updated.id}`, updated, ttl);
+    await this.store.set(identityKey(identity), updated.id, ttl);
     return updated;
   }
 }
