@@ -61,7 +61,10 @@ export function buildApp(mock: MockFeishu, options: Options = {}) {
   app.get('/failed', (req, res) => {
     res.status(401).json({ messages: req.session.messages ?? [] });
   });
+  /** Every error the app's error handler received, as it received it. */
+  const errors: unknown[] = [];
   const onError: ErrorRequestHandler = (err: Error & Partial<ErrorBody> & { oauthError?: { kind?: string } }, _req, res, _next) => {
+    errors.push(err);
     res.status(500).json({
       name: err.name,
       message: err.message,
@@ -72,7 +75,7 @@ export function buildApp(mock: MockFeishu, options: Options = {}) {
     } satisfies ErrorBody);
   };
   app.use(onError);
-  return { app, strategy, agent: supertest.agent(app) };
+  return { app, strategy, errors, agent: supertest.agent(app) };
 }
 
 /** The user's side of Feishu: open the authorize URL, press Allow or Deny, return the callback URL. */
