@@ -253,7 +253,7 @@ export class FeishuStrategy extends OAuth2Strategy {
     let profile: FeishuProfile;
     try {
       profile = parseProfile(user, { provider: this.brand, idField: this.idField });
-      if (this.tenants && !this.tenants.has(profile.tenantKey ?? '')) throw new TenantNotAllowedError(profile.tenantKey);
+      if (this.tenants && (profile.tenantKey === undefined || !this.tenants.has(profile.tenantKey))) throw new TenantNotAllowedError(profile.tenantKey);
     } catch (err) {
       done(err);
       return;

@@ -128,6 +128,7 @@ const OAUTH_ERRORS: Readonly<Record<number, [string, number]>> = {
   20003: ['invalid_grant', 400],
   20004: ['invalid_grant', 400],
   20024: ['invalid_grant', 400],
+  20026: ['invalid_grant', 400],
   20036: ['unsupported_grant_type', 400],
   20037: ['invalid_grant', 400],
   20048: ['invalid_client', 400],
@@ -136,9 +137,15 @@ const OAUTH_ERRORS: Readonly<Record<number, [string, number]>> = {
   20063: ['invalid_request', 400],
   20064: ['invalid_grant', 400],
   20065: ['invalid_grant', 400],
+  20046: ['invalid_client', 400],
+  20067: ['invalid_scope', 400],
+  20068: ['invalid_scope', 400],
   20070: ['invalid_client', 400],
   20071: ['invalid_grant', 400],
   20072: ['temporarily_unavailable', 503],
+  // Feishu documents only 20050's `error`; the others follow RFC 6749 §5.2 (feishu-api.md §3.4, §9.3).
+  20073: ['invalid_grant', 400],
+  20074: ['unauthorized_client', 400],
 };
 
 /** The suite passport flow's bare OAuth errors (feishu-api.md §1: logto fixtures, RFC 6749). */

@@ -58,6 +58,10 @@ export function buildApp(mock: MockFeishu, options: Options = {}) {
       res.json(req.user);
     },
   );
+  // No failureRedirect: Passport answers a failure with the status the strategy gave it.
+  app.get('/auth/feishu/callback-bare', passport.authenticate(strategy.name), (req, res) => {
+    res.json(req.user);
+  });
   app.get('/failed', (req, res) => {
     res.status(401).json({ messages: req.session.messages ?? [] });
   });
@@ -92,6 +96,14 @@ export async function consent(authorizeURL: string, decision: 'allow' | 'deny' =
     body: new URLSearchParams({ request: requestId, decision, user: String(user) }),
   });
   return answer.headers.get('location') ?? '';
+}
+
+/** Starts a sign-in on `agent` and returns the state the session now expects. */
+export async function startState(agent: supertest.Agent): Promise<string> {
+  const start = await agent.get('/login');
+  const state = new URL(start.headers.location ?? '').searchParams.get('state');
+  if (!state) throw new Error('the sign-in redirect carries no state');
+  return state;
 }
 
 /** Path and query of a URL, for supertest. */
