@@ -113,8 +113,6 @@ async function main(): Promise<void> {
   const brand = lark ? 'Lark' : 'Feishu';
 
   if (mock) {
-    // Like the console's Security Settings: the mock accepts exactly this app's callback.
-    mock.app.redirectUris = [`${url}/auth/feishu/callback`, `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth/feishu/callback`];
     console.log(`Mock mode: no FEISHU_APP_ID set — mock ${brand} at ${mock.hosts.open} (accounts host ${mock.hosts.accounts}, passport host ${mock.hosts.passport}); consent page with Allow / Deny, no account needed.`);
     console.log(`The mock accepts exactly these redirect URLs: ${mock.app.redirectUris.join(', ')}`);
   } else {
