@@ -217,6 +217,27 @@ export class FeishuStrategy extends OAuth2Strategy {
     super.authenticate(req, options);
   }
 
+  /**
+   * The authorize URL a sign-in redirect would have used, with state (and PKCE, where the
+   * flow has it) saved through the strategy's state store, so the ordinary callback route
+   * completes the sign-in. For pages that start the sign-in themselves: the `goto` of
+   * Feishu's QR-code SDK, a sign-in in a new window, a single-page app.
+   */
+  buildAuthorizationURL(req: Request, options: FeishuAuthenticateOptions = {}): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      // Passport's own pattern: one object per request, so nothing leaks between requests.
+      const probe = Object.create(this) as FeishuStrategy;
+      probe.redirect = (url: string) => resolve(url);
+      probe.error = (err: Error) => reject(err);
+      probe.fail = () => reject(new Error('FeishuStrategy.buildAuthorizationURL: the sign-in could not start'));
+      probe.success = () => reject(new Error('FeishuStrategy.buildAuthorizationURL: unexpected sign-in'));
+      probe.pass = () => reject(new Error('FeishuStrategy.buildAuthorizationURL: unexpected pass'));
+      // Without a code or error in it the request starts a sign-in; the session stays the caller's.
+      const start = Object.create(req, { query: { value: {} }, body: { value: undefined } }) as Request;
+      probe.authenticate(start, options);
+    });
+  }
+
   /** [Strategy method] Passes `prompt` through to Feishu's authorize page. */
   override authorizationParams(options: FeishuAuthenticateOptions): object {
     return options?.prompt ? { prompt: options.prompt } : {};

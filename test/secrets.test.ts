@@ -127,3 +127,24 @@ describe('a store app whose app-token request is echoed', () => {
     }
   });
 });
+
+describe('headers of an answer', () => {
+  test('a log id header that is not a log id never reaches the error', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-tt-logid': `Bearer ${APP_SECRET.replace(/[^ -~]/g, '')} <script>` });
+      res.end(JSON.stringify({ code: 99991400, msg: 'request trigger frequency limit' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as import('node:net').AddressInfo;
+    try {
+      const { strategy } = buildApp(mock, { appAccessTokenURL: `http://127.0.0.1:${port}/open-apis/auth/v3/app_access_token/internal` });
+      const err = (await strategy.appTokens.get().catch((e: unknown) => e)) as { logId?: string; message: string };
+      assert.equal(err.logId, undefined);
+      assert.doesNotMatch(err.message, /log id|script|Bearer/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

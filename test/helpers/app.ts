@@ -58,7 +58,11 @@ export function buildApp(mock: MockFeishu, options: Options = {}) {
       res.json(req.user);
     },
   );
-  // No failureRedirect: Passport answers a failure with the status the strategy gave it.
+  // A page that starts the sign-in itself (a QR code's goto, a new window) asks for the URL.
+  app.get('/authorize-url', (req, res, next) => {
+    strategy.buildAuthorizationURL(req).then((url) => res.json({ url }), next);
+  });
+    // No failureRedirect: Passport answers a failure with the status the strategy gave it.
   app.get('/auth/feishu/callback-bare', passport.authenticate(strategy.name), (req, res) => {
     res.json(req.user);
   });
