@@ -49,11 +49,12 @@ function avatar(name: string, url: string | undefined, size: 'large' | 'small' =
 /** A generic paper plane (飞, "fly"), not Feishu's trademarked logo. */
 const PLANE = new Html('<svg class="glyph" viewBox="0 0 24 24" aria-hidden="true"><path d="M21.5 2.5 10.8 13.2M21.5 2.5 14.7 21.6l-3.9-8.4-8.3-3.9z"/></svg>');
 
-export function signInPage(site: Site, messages: readonly string[]): string {
+/** `alert` is one of the app's own fixed texts, never text from the request. */
+export function signInPage(site: Site, alert?: string): string {
   const notice = site.mockOrigin
     ? html`<p class="notice"><strong>Mock mode:</strong> ${site.brand} is simulated on this machine, no account needed.</p>`
     : undefined;
-  const errors = messages.length ? html`<p class="alert" role="alert">${messages.at(-1)}</p>` : undefined;
+  const errors = alert ? html`<p class="alert" role="alert">${alert}</p>` : undefined;
   return layout(
     site,
     'Sign in',
@@ -68,7 +69,7 @@ export function signInPage(site: Site, messages: readonly string[]): string {
     <label>Password<input name="password" type="password" autocomplete="current-password" required></label>
     <button class="btn btn-secondary btn-block" type="submit">Sign in with password</button>
   </form>
-  <p class="hint">Demo account: <code>demo</code> / <code>demo</code></p>
+  <p class="hint">Demo password: <code>demo</code> / <code>demo</code>, a new empty account at each sign-in</p>
   ${notice}
 </section>
 <p class="aside">Opening this inside the ${site.brand} app? <a href="/inapp">Use in-app sign-in</a></p>`,
@@ -87,7 +88,7 @@ function feishuDetails(identity: Identity): Html {
 
 export function profilePage(site: Site, account: Account): string {
   const feishu = account.identities.find((i) => i.provider !== 'local');
-  const methods = account.identities.map((i) => html`<li><span class="dot dot-${i.provider}"></span>${label(i.provider)}<span class="muted">${i.provider === 'local' ? i.id : i.displayName}</span></li>`);
+  const methods = account.identities.map((i) => html`<li><span class="dot dot-${i.provider}"></span>${label(i.provider)}<span class="muted">${i.displayName}</span></li>`);
   const link = feishu
     ? undefined
     : html`<a class="btn btn-brand" href="/auth/feishu">${PLANE}Link your ${site.brand} account</a>`;
@@ -112,6 +113,7 @@ export function profilePage(site: Site, account: Account): string {
   );
 }
 
+/** `message` is one of the app's fixed failure texts (failures.ts). */
 export function failurePage(site: Site, message: string): string {
   return layout(
     site,
@@ -125,14 +127,26 @@ export function failurePage(site: Site, message: string): string {
   );
 }
 
-export function errorPage(site: Site, message: string): string {
+/** What an error page may say: a fixed text, and the references support needs to find the log line. */
+export interface ErrorNotice {
+  title: string;
+  text: string;
+  ref?: string;
+  feishuLogId?: string;
+}
+
+export function errorPage(site: Site, notice: ErrorNotice): string {
+  const refs = notice.ref
+    ? html`<p class="hint">If this keeps happening, give support this reference: <code class="ref">${notice.ref}</code>${notice.feishuLogId && html` (${site.brand} log id <code class="feishu-log-id">${notice.feishuLogId}</code>)`}</p>`
+    : undefined;
   return layout(
     site,
-    'Something went wrong',
+    notice.title,
     html`<section class="card card-narrow">
   <div class="icon-failed" aria-hidden="true">!</div>
-  <h1>Something went wrong</h1>
-  <p class="alert">${message}</p>
+  <h1>${notice.title}</h1>
+  <p class="alert">${notice.text}</p>
+  ${refs}
   <div class="actions"><a class="btn btn-secondary" href="/login">Back to sign in</a></div>
 </section>`,
   );
@@ -165,7 +179,7 @@ const IN_APP_SCRIPT = new Html(`<script>
       .then(function (res) { return res.json().then(function (body) { return { ok: res.ok, body: body }; }); })
       .then(function (answer) {
         if (answer.ok) location.assign('/profile');
-        else show(answer.body.error || 'Sign-in failed.');
+        else show((answer.body.error || 'Sign-in failed.') + (answer.body.reference ? ' Reference: ' + answer.body.reference : ''));
       })
       .catch(function (err) { show('Could not reach the server: ' + err); });
   }
