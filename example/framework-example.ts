@@ -4,15 +4,15 @@
  * loopback), and the user they keep in the session.
  */
 import { randomBytes } from 'node:crypto';
-import type { FeishuFlow, FeishuProfile } from 'passport-feishu-oauth2';
-import { startMockFeishu } from 'passport-feishu-oauth2/testing';
+import type { FeishuFlow, FeishuHosts, FeishuProfile } from 'passport-feishu-oauth2';
+import { DEFAULT_APP, startMockFeishu } from 'passport-feishu-oauth2/testing';
 
 /** What each example builds its FeishuStrategy from. */
 export interface FeishuSettings {
   clientID: string;
   clientSecret: string;
-  /** 'feishu', 'lark', or an origin serving every Feishu path (the mock's). */
-  domain: string;
+  /** 'feishu', 'lark', the mock's `hosts`, or one origin serving every Feishu path. */
+  domain: string | FeishuHosts;
   /** Default '/auth/feishu/callback', resolved against the host the browser used. */
   callbackURL?: string;
   /** Trust X-Forwarded-Proto and X-Forwarded-Host when resolving a relative callbackURL (behind a proxy). */
@@ -55,12 +55,14 @@ export function runExample(framework: string, start: (options: FrameworkAppOptio
     const sessionSecret = env.SESSION_SECRET || randomBytes(32).toString('hex');
     if (Boolean(env.FEISHU_APP_ID) !== Boolean(env.FEISHU_APP_SECRET)) throw new Error('Set both FEISHU_APP_ID and FEISHU_APP_SECRET (real Feishu), or neither (mock mode).');
     const real = env.FEISHU_APP_ID && env.FEISHU_APP_SECRET;
-    const mock = real ? undefined : await startMockFeishu();
+    // Like the console's Security Settings: the mock accepts exactly this example's callback.
+    const redirectUris = ['localhost', '127.0.0.1'].map((host) => `http://${host}:${port}/auth/feishu/callback`);
+    const mock = real ? undefined : await startMockFeishu({ apps: [{ ...DEFAULT_APP, redirectUris }] });
     const feishu: FeishuSettings = mock
-      ? { clientID: mock.app.appId, clientSecret: mock.app.appSecret, domain: mock.origin }
+      ? { clientID: mock.app.appId, clientSecret: mock.app.appSecret, domain: mock.hosts }
       : { clientID: env.FEISHU_APP_ID ?? '', clientSecret: env.FEISHU_APP_SECRET ?? '', domain: env.FEISHU_DOMAIN || 'feishu', callbackURL: env.FEISHU_CALLBACK_URL || undefined };
     const app = await start({ feishu, sessionSecret }, port);
-    console.log(mock ? `Mock mode: mock Feishu at ${mock.origin}.` : `Feishu mode: app ${feishu.clientID} on ${feishu.domain}.`);
+    console.log(mock ? `Mock mode: mock Feishu at ${mock.origin}.` : `Feishu mode: app ${feishu.clientID} on ${typeof feishu.domain === 'string' ? feishu.domain : feishu.domain.open}.`);
     console.log(`${framework} example: open http://localhost:${port}/ (Ctrl-C to stop)`);
     process.once('SIGINT', () => {
       void Promise.all([app.close(), mock?.close()]).then(() => process.exit(0));
