@@ -33,10 +33,24 @@ export function appTicketEvent(appId: string, ticket: string, sub: EventSubscrip
   return { uuid: randomUUID(), token: sub.verificationToken ?? '', ts: String(Date.now() / 1000), type: 'event_callback', event: { app_id: appId, app_ticket: ticket, type: 'app_ticket' } };
 }
 
+/**
+ * The signature headers Feishu sends with every event once an Encrypt Key is set: lowercase hex
+ * SHA-256 of timestamp + nonce + Encrypt Key + raw body (feishu-api.md §10.1). The mock once sent
+ * none; node-sdk 1.74's EventDispatcher drops an unsigned event when it has an Encrypt Key
+ * (`checkIsEventValidated`), and we follow the SDK as the better witness of real Feishu.
+ */
+export function signEvent(body: string, encryptKey: string): Record<string, string> {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const nonce = randomBytes(8).toString('hex');
+  const signature = createHash('sha256').update(timestamp + nonce + encryptKey + body).digest('hex');
+  return { 'x-lark-request-timestamp': timestamp, 'x-lark-request-nonce': nonce, 'x-lark-signature': signature };
+}
+
 /** POSTs one event; resolves to the app's HTTP status. */
 export async function deliverEvent(sub: EventSubscription, payload: object): Promise<number> {
-  const body = sub.encryptKey ? encryptEvent(payload, sub.encryptKey) : payload;
-  const res = await fetch(sub.url, { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body), signal: AbortSignal.timeout(5000) });
+  const body = JSON.stringify(sub.encryptKey ? encryptEvent(payload, sub.encryptKey) : payload);
+  const headers = { 'content-type': 'application/json; charset=utf-8', ...(sub.encryptKey ? signEvent(body, sub.encryptKey) : {}) };
+  const res = await fetch(sub.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(5000) });
   await res.arrayBuffer();
   return res.status;
 }
