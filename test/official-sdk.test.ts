@@ -245,9 +245,9 @@ describe('official node-sdk: event encryption', () => {
 class TicketWatchingCache extends lark.DefaultCache {
   private arrived: () => void = () => undefined;
   readonly ticketArrived = new Promise<void>((resolve) => (this.arrived = resolve));
-  override async set(key: string | symbol, value: string, expiredTime?: number, options?: { namespace?: string }): Promise<boolean> {
-    const stored = await super.set(key, value, expiredTime, options);
-    if (key === lark.CAppTicket) this.arrived();
+  override async set(...args: Parameters<lark.DefaultCache['set']>): Promise<boolean> {
+    const stored = await super.set(...args);
+    if (args[0] === lark.CAppTicket) this.arrived();
     return stored;
   }
 }
