@@ -2,9 +2,10 @@ import { InternalOAuthError } from 'passport-oauth2';
 import { readAnswer } from './answers.js';
 import type { AppTokenManager } from './app-token.js';
 import type { ClientAuth, FlowSpec } from './endpoints.js';
-import { FeishuAPIError, FeishuTokenError, oauthErrorFor, redact } from './errors.js';
+import { FeishuAPIError, FeishuTokenError, oauthErrorFor } from './errors.js';
 import { requestFeishu, TransportError, type FeishuResponse } from './http.js';
 import { pickUserInfo, type FeishuUserInfo } from './profile.js';
+import type { HeldSecrets } from './secrets.js';
 
 /** A token answer as Feishu sent it (v1 `data`, v2/v3 top level, suite bare JSON). */
 export interface FeishuTokenParams {
@@ -45,6 +46,7 @@ export interface FeishuClientOptions {
   readonly clientSecret: string;
   readonly timeout: number;
   readonly appTokens: AppTokenManager;
+  readonly secrets: HeldSecrets;
 }
 
 interface Sender {
@@ -69,6 +71,9 @@ const SEND: Readonly<Record<ClientAuth, Sender>> = {
   },
 };
 
+/** RFC 6749 error names are lower-case words joined by underscores. */
+const OAUTH_ERROR_NAME = /^[a-z_]{1,64}$/;
+
 function num(value: unknown): number | undefined {
   return typeof value === 'number' ? value : undefined;
 }
@@ -76,10 +81,6 @@ function num(value: unknown): number | undefined {
 /** Talks to Feishu's login endpoints for one app; shared by every request of a strategy. */
 export class FeishuClient {
   constructor(private readonly options: FeishuClientOptions) {}
-
-  private get secrets(): readonly string[] {
-    return [this.options.clientSecret];
-  }
 
   exchangeCode(code: string, extra: { redirectUri?: string | undefined; codeVerifier?: string | undefined }): Promise<TokenResult> {
     const body: Record<string, string> = { grant_type: 'authorization_code', code };
@@ -113,7 +114,7 @@ export class FeishuClient {
     if (!read.ok) {
       throw new FeishuAPIError('Failed to fetch user profile', {
         feishuCode: read.feishuCode,
-        msg: redact(read.msg, [accessToken, ...this.secrets]),
+        msg: this.options.secrets.scrub(read.msg, [accessToken]),
         logId: res.logId,
         status: res.status,
       });
@@ -130,7 +131,7 @@ export class FeishuClient {
     const attempt = async (bearer?: string): Promise<TokenResult> => {
       const res = await sender.request(url, body, { bearer, credentials, timeout });
       const read = readAnswer(flow.token.answer, res.body, res.status, 'access_token');
-      if (!read.ok) throw this.tokenError(context, read, res);
+      if (!read.ok) throw this.tokenError(context, read, res, [body.code, body.code_verifier, body.refresh_token]);
       return this.tokenResult(read.fields);
     };
     return sender.appToken ? appTokens.use(attempt) : attempt();
@@ -151,10 +152,17 @@ export class FeishuClient {
     };
   }
 
-  private tokenError(context: string, read: Extract<ReturnType<typeof readAnswer>, { ok: false }>, res: FeishuResponse): FeishuTokenError {
-    return new FeishuTokenError(context, read.oauthError ?? oauthErrorFor(read.feishuCode), {
+  private tokenError(
+    context: string,
+    read: Extract<ReturnType<typeof readAnswer>, { ok: false }>,
+    res: FeishuResponse,
+    sent: ReadonlyArray<string | undefined>,
+  ): FeishuTokenError {
+    // `error` becomes `err.code`, which apps compare and log: only an OAuth error name may pass.
+    const oauthError = read.oauthError && OAUTH_ERROR_NAME.test(read.oauthError) ? read.oauthError : oauthErrorFor(read.feishuCode);
+    return new FeishuTokenError(context, oauthError, {
       feishuCode: read.feishuCode,
-      msg: redact(read.msg, this.secrets),
+      msg: this.options.secrets.scrub(read.msg, sent),
       logId: res.logId,
       status: res.status,
     });

@@ -41,6 +41,9 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 const USER_AGENT = 'passport-feishu-oauth2';
 
+/** Feishu's log ids are 20–40 upper-case hex digits and letters (`20260101…`); this allows some room. */
+const LOG_ID = /^[\w.-]{1,128}$/;
+
 /**
  * node:http rather than fetch: on the login hot path undici's fetch costs about 0.3 ms of
  * CPU per call more (WHATWG streams, Headers, AbortSignal), which the benchmark measured
@@ -95,7 +98,8 @@ export function requestFeishu(req: FeishuRequest, timeoutMs: number): Promise<Fe
     const onResponse = (res: IncomingMessage): void => {
       const status = res.statusCode ?? 0;
       const logIdHeader = res.headers['x-tt-logid'] ?? res.headers['x-request-id'];
-      const logId = typeof logIdHeader === 'string' ? logIdHeader : undefined;
+      // The header reaches messages and logs: only a log id's shape passes, never what an upstream echoed there.
+      const logId = typeof logIdHeader === 'string' && LOG_ID.test(logIdHeader) ? logIdHeader : undefined;
       if (Number(res.headers['content-length']) > MAX_BODY_BYTES) {
         fail(new TransportError('too-large', path, status, `answer of ${res.headers['content-length']} bytes is larger than ${MAX_BODY_BYTES}`));
         return;

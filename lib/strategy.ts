@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { AuthorizationError, InternalOAuthError, Strategy as OAuth2Strategy, type VerifyFunction } from 'passport-oauth2';
+import { InternalOAuthError, Strategy as OAuth2Strategy, type VerifyFunction } from 'passport-oauth2';
 import { appTicketKey, appTokenSource } from './app-ticket.js';
 import { AppTokenManager } from './app-token.js';
 import { boundedCache, MemoryCache, type FeishuCache } from './cache.js';
@@ -18,6 +18,7 @@ import type {
   FeishuVerifyFunctionWithRequestAndParams,
 } from './options.js';
 import { parseProfile, type FeishuIdField, type FeishuProfile, type FeishuUserInfo } from './profile.js';
+import { HeldSecrets } from './secrets.js';
 import { TenantNotAllowedError } from './tenants.js';
 
 /** Feishu pushes a ticket hourly; the Go SDK keeps one for 12 hours (feishu-api.md §9.9). */
@@ -29,6 +30,15 @@ const MAX_CODE_LENGTH = 2048;
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 const ACCESS_DENIED = "The sign-in was declined on Feishu's consent page (access_denied).";
+
+/**
+ * The failure message for an `error` other than a Deny in the callback URL. The query is
+ * anyone's to write, so its `error_description` is never shown (Feishu sends none with a Deny).
+ */
+function callbackErrorMessage(error: unknown): string {
+  const name = typeof error === 'string' && /^[a-z_]{1,64}$/.test(error) ? ` (${error})` : '';
+  return `Feishu did not sign you in${name}. Please try again.`;
+}
 
 /** The URLs a strategy talks to. */
 export interface FeishuEndpoints {
@@ -132,12 +142,13 @@ export class FeishuStrategy extends OAuth2Strategy {
     const cache = options.cache ? boundedCache(options.cache, timeout) : new MemoryCache();
     this.cache = cache;
     this.ticketKey = appTicketKey(hosts, clientID);
+    const secrets = new HeldSecrets(clientSecret);
     this.appTokens = new AppTokenManager({
       source: appTokenSource({ clientID, clientSecret, hosts, cache, timeout, appType: options.appType, appTicket: options.appTicket, url: endpoints.appAccessToken }),
       cache,
       cacheKey: `passport-feishu:${hosts.open}:${clientID}:app_access_token`,
       timeout,
-      secrets: [clientSecret],
+      secrets,
     });
     this.feishu = new FeishuClient({
       flow,
@@ -148,6 +159,7 @@ export class FeishuStrategy extends OAuth2Strategy {
       clientSecret,
       timeout,
       appTokens: this.appTokens,
+      secrets,
     });
 
     // NOTE: passport-oauth2 exchanges the code through node-oauth, which form-posts
@@ -183,16 +195,16 @@ export class FeishuStrategy extends OAuth2Strategy {
       return;
     }
     const query = (req.query ?? {}) as Record<string, unknown>;
-    if (query.error === 'access_denied') {
-      // Feishu sends no error_description with a Deny, and Passport stores only string messages.
-      const description = typeof query.error_description === 'string' && query.error_description ? query.error_description : ACCESS_DENIED;
-      this.fail({ message: description });
+    if (query.error !== undefined) {
+      // A Deny stays passport-oauth2's plain failure; any other error is a bad callback request.
+      if (query.error === 'access_denied') this.fail({ message: ACCESS_DENIED });
+      else this.fail({ message: callbackErrorMessage(query.error) }, 400);
       return;
     }
     const error = this.error.bind(this);
     this.error = (err: Error) => {
       const cause = unwrap(err);
-      if (isLoginFailure(cause) || cause instanceof TenantNotAllowedError || cause instanceof AuthorizationError) {
+      if (isLoginFailure(cause) || cause instanceof TenantNotAllowedError) {
         this.fail({ message: cause.message }, cause instanceof TenantNotAllowedError ? 403 : 400);
         return;
       }
@@ -203,6 +215,27 @@ export class FeishuStrategy extends OAuth2Strategy {
       this.redirect = (url: string, status?: number) => redirect(toAppIdURL(url), status);
     }
     super.authenticate(req, options);
+  }
+
+  /**
+   * The authorize URL a sign-in redirect would have used, with state (and PKCE, where the
+   * flow has it) saved through the strategy's state store, so the ordinary callback route
+   * completes the sign-in. For pages that start the sign-in themselves: the `goto` of
+   * Feishu's QR-code SDK, a sign-in in a new window, a single-page app.
+   */
+  buildAuthorizationURL(req: Request, options: FeishuAuthenticateOptions = {}): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      // Passport's own pattern: one object per request, so nothing leaks between requests.
+      const probe = Object.create(this) as FeishuStrategy;
+      probe.redirect = (url: string) => resolve(url);
+      probe.error = (err: Error) => reject(err);
+      probe.fail = () => reject(new Error('FeishuStrategy.buildAuthorizationURL: the sign-in could not start'));
+      probe.success = () => reject(new Error('FeishuStrategy.buildAuthorizationURL: unexpected sign-in'));
+      probe.pass = () => reject(new Error('FeishuStrategy.buildAuthorizationURL: unexpected pass'));
+      // Without a code or error in it the request starts a sign-in; the session stays the caller's.
+      const start = Object.create(req, { query: { value: {} }, body: { value: undefined } }) as Request;
+      probe.authenticate(start, options);
+    });
   }
 
   /** [Strategy method] Passes `prompt` through to Feishu's authorize page. */
@@ -241,7 +274,7 @@ export class FeishuStrategy extends OAuth2Strategy {
     let profile: FeishuProfile;
     try {
       profile = parseProfile(user, { provider: this.brand, idField: this.idField });
-      if (this.tenants && !this.tenants.has(profile.tenantKey ?? '')) throw new TenantNotAllowedError(profile.tenantKey);
+      if (this.tenants && (profile.tenantKey === undefined || !this.tenants.has(profile.tenantKey))) throw new TenantNotAllowedError(profile.tenantKey);
     } catch (err) {
       done(err);
       return;

@@ -11,7 +11,8 @@ import { logId } from './wire.js';
  * - `error`: a Feishu error answer with this `code` (and `msg`, `status`), in the endpoint's own shape.
  * - `delay`: answer normally after `ms` milliseconds.
  * - `echo`: a Feishu error answer (in the endpoint's own shape, `code` 20001 unless given) whose
- *   message quotes the request back: its line, headers and body, raw, URL-encoded and JSON-escaped,
+ *   message quotes the request back: its line, headers and body, raw (also with spaces removed),
+ *   URL-encoded and JSON-escaped,
  *   as a careless upstream or proxy would. Proves that no secret sent reaches an error.
  */
 export type MockFault =
@@ -69,6 +70,9 @@ export function echoOf(req: IncomingMessage, url: URL, body: string | undefined)
   const headers = Object.entries(req.headers)
     .map(([name, value]) => `${name}: ${String(value)}`)
     .join('\n');
-  const quoted = [credentials, encodeURIComponent(credentials), JSON.stringify(credentials)].join(' | ');
+  // The compact form glues each value to its neighbour ("Bearert-…"), as a log that strips spaces
+  // would: only redaction by value, not by a token's shape, finds the secret there.
+  const compact = credentials.replace(/\s+/g, '');
+  const quoted = [compact, credentials, encodeURIComponent(credentials), JSON.stringify(credentials)].join(' | ');
   return `${quoted} | ${req.method ?? ''} ${url.pathname}${url.search}\n${headers}`;
 }

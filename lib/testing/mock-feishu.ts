@@ -108,6 +108,9 @@ interface PendingAuthorize {
   readonly expiresAt: number;
 }
 
+/** Request fields whose values are secrets (feishu-api.md §1–§4, §10.4). */
+const SECRET_FIELDS = ['app_secret', 'app_ticket', 'app_access_token', 'client_secret', 'client_assertion', 'code', 'code_verifier', 'refresh_token'] as const;
+
 const CODE_TTL_S = 300;
 const JSAPI_CODE_TTL_S = 180;
 /** After a v2/v3 refresh the old access token keeps working about a minute ("一分钟的豁免时间", §3.3). */
@@ -125,6 +128,7 @@ const OAUTH_ERRORS: Readonly<Record<number, [string, number]>> = {
   20003: ['invalid_grant', 400],
   20004: ['invalid_grant', 400],
   20024: ['invalid_grant', 400],
+  20026: ['invalid_grant', 400],
   20036: ['unsupported_grant_type', 400],
   20037: ['invalid_grant', 400],
   20048: ['invalid_client', 400],
@@ -133,9 +137,15 @@ const OAUTH_ERRORS: Readonly<Record<number, [string, number]>> = {
   20063: ['invalid_request', 400],
   20064: ['invalid_grant', 400],
   20065: ['invalid_grant', 400],
+  20046: ['invalid_client', 400],
+  20067: ['invalid_scope', 400],
+  20068: ['invalid_scope', 400],
   20070: ['invalid_client', 400],
   20071: ['invalid_grant', 400],
   20072: ['temporarily_unavailable', 503],
+  // Feishu documents only 20050's `error`; the others follow RFC 6749 §5.2 (feishu-api.md §3.4, §9.3).
+  20073: ['invalid_grant', 400],
+  20074: ['unauthorized_client', 400],
 };
 
 /** The suite passport flow's bare OAuth errors (feishu-api.md §1: logto fixtures, RFC 6749). */
@@ -382,6 +392,40 @@ export class MockFeishu {
     return code;
   }
 
+  /**
+   * Every secret this mock has issued or been sent in an echoed request: app secrets, app
+   * tokens, tickets, codes, user tokens, refresh tokens, code verifiers. A test asserts that
+   * none of them reaches what the app shows or logs.
+   */
+  secrets(): string[] {
+    return [
+      ...this.apps.map((app) => app.appSecret),
+      ...this.appTokens.keys(),
+      ...this.tickets.values(),
+      ...this.codes.keys(),
+      ...this.userTokens.keys(),
+      ...this.refreshTokens.keys(),
+      ...this.secretsSent,
+    ];
+  }
+
+  private readonly secretsSent = new Set<string>();
+
+  private noteSecretsSent(req: IncomingMessage, text: string | undefined): void {
+    const bearer = bearerOf(req);
+    if (bearer) this.secretsSent.add(bearer);
+    let fields: Record<string, unknown> = {};
+    try {
+      fields = (req.headers['content-type'] ?? '').startsWith('application/json') ? (JSON.parse(text ?? '{}') as Record<string, unknown>) : Object.fromEntries(new URLSearchParams(text ?? ''));
+    } catch {
+      // not a body with fields
+    }
+    for (const name of SECRET_FIELDS) {
+      const value = fields[name];
+      if (typeof value === 'string' && value) this.secretsSent.add(value);
+    }
+  }
+
   private now(): number {
     return Date.now() + this.clockOffset;
   }
@@ -421,7 +465,11 @@ export class MockFeishu {
     if (fault?.kind === 'delay') await sleep(fault.ms);
     try {
       if (fault?.kind === 'error') throw new MockError(fault.code, fault.msg ?? 'injected error', fault.status);
-      if (fault?.kind === 'echo') throw new MockError(fault.code ?? 20001, echoOf(req, url, await readText(req)), fault.status);
+      if (fault?.kind === 'echo') {
+        const text = await readText(req);
+        this.noteSecretsSent(req, text);
+        throw new MockError(fault.code ?? 20001, echoOf(req, url, text), fault.status);
+      }
       await route.handle(req, res, url);
     } catch (err) {
       if (!(err instanceof MockError)) throw err;
