@@ -11,7 +11,7 @@ import { JSAPI_SHIM } from './jsapi-shim.js';
 import { bearerOf, field, readBody, readText, redirect, sendHtml, sendJson, sendNotFound, sendScript, withQuery, type ParsedBody } from './wire.js';
 
 const ENDPOINTS = [
-  'authorize', 'decision', 'jsapi', 'appAccessToken', 'storeAppAccessToken', 'tenantAccessToken', 'appTicketResend',
+  'authorize', 'decision', 'jsapi', 'appAccessToken', 'storeAppAccessToken', 'tenantAccessToken', 'storeTenantAccessToken', 'appTicketResend',
   'v1Token', 'v1Refresh', 'v2Token', 'v3Token', 'userInfo', 'suiteToken', 'suiteUserInfo',
 ] as const;
 
@@ -249,6 +249,7 @@ export class MockFeishu {
       ['POST /open-apis/auth/v3/app_access_token/internal/', { host: 'open', endpoint: 'appAccessToken', shape: 'envelope', handle: (q, r) => this.appAccessToken(q, r, 'internal') }],
       ['POST /open-apis/auth/v3/app_access_token', { host: 'open', endpoint: 'storeAppAccessToken', shape: 'envelope', handle: (q, r) => this.appAccessToken(q, r, 'store') }],
       ['POST /open-apis/auth/v3/tenant_access_token/internal', { host: 'open', endpoint: 'tenantAccessToken', shape: 'envelope', handle: (q, r) => this.appAccessToken(q, r, 'tenant') }],
+      ['POST /open-apis/auth/v3/tenant_access_token', { host: 'open', endpoint: 'storeTenantAccessToken', shape: 'envelope', handle: (q, r) => this.storeTenantToken(q, r) }],
       ['POST /open-apis/auth/v3/app_ticket/resend', { host: 'open', endpoint: 'appTicketResend', shape: 'envelope', handle: (q, r) => this.resendTicket(q, r) }],
       ['POST /open-apis/authen/v1/access_token', { host: 'open', endpoint: 'v1Token', shape: 'envelope', handle: (q, r) => this.v1Grant(q, r, 'authorization_code') }],
       ['POST /open-apis/authen/v1/refresh_access_token', { host: 'open', endpoint: 'v1Refresh', shape: 'envelope', handle: (q, r) => this.v1Grant(q, r, 'refresh_token') }],
@@ -621,21 +622,45 @@ export class MockFeishu {
       const ticket = field(body.fields, 'app_ticket');
       if (!ticket || ticket !== this.tickets.get(app.appId)) throw new MockError(10012, 'get app access token fail: app_ticket is invalid');
     }
-    const now = this.now();
-    let current = this.currentAppToken.get(app.appId);
-    let record = current ? this.appTokens.get(current) : undefined;
-    if (!current || !record || record.revoked || record.expiresAt - now < APP_TOKEN_REUSE_S * 1000) {
-      current = token(isStore ? 'a-' : 't-g1044', 24);
-      record = { appId: app.appId, expiresAt: now + APP_TOKEN_TTL_S * 1000, revoked: false };
-      this.appTokens.set(current, record);
-      this.currentAppToken.set(app.appId, current);
-    }
-    const expire = Math.floor((record.expiresAt - now) / 1000);
+    const { current, expire } = this.reusableToken(app.appId, app.appId, isStore ? 'a-' : 't-g1044');
     const answer: Record<string, unknown> = { code: 0, msg: 'ok', expire };
     if (kind !== 'tenant') answer.app_access_token = current;
     // Self-built apps get the same value as both tokens (feishu-api.md §4.1).
     if (kind !== 'store') answer.tenant_access_token = current;
     sendJson(res, 200, answer);
+  }
+
+  /** The token last issued under `key`, or a new one once it has under 30 minutes left (feishu-api.md §4.3). */
+  private reusableToken(key: string, appId: string, prefix: string): { current: string; expire: number } {
+    const now = this.now();
+    let current = this.currentAppToken.get(key);
+    let record = current ? this.appTokens.get(current) : undefined;
+    if (!current || !record || record.revoked || record.expiresAt - now < APP_TOKEN_REUSE_S * 1000) {
+      current = token(prefix, 24);
+      record = { appId, expiresAt: now + APP_TOKEN_TTL_S * 1000, revoked: false };
+      this.appTokens.set(current, record);
+      this.currentAppToken.set(key, current);
+    }
+    return { current, expire: Math.floor((record.expiresAt - now) / 1000) };
+  }
+
+  /**
+   * A store app's token for one tenant, bought with its app_access_token (feishu-api.md §4.2).
+   * Added for node-sdk 1.74, whose token manager calls it before each API request of a store app
+   * (`getMarketTenantAccessToken`), where the mock answered 404. Like Feishu's, the token is also
+   * a valid Bearer on authen v1 (§2.2). The codes for a bad app token (99991664) and an unknown
+   * tenant (10013) come from the generic error table; this endpoint's own are not documented.
+   */
+  private async storeTenantToken(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    if (body.kind !== 'json') throw new MockError(10003, 'invalid parameter: the body must be JSON');
+    const appToken = field(body.fields, 'app_access_token');
+    const record = appToken?.startsWith('a-') ? this.appTokens.get(appToken) : undefined;
+    if (!record || record.revoked || record.expiresAt <= this.now()) throw new MockError(99991664, 'invalid app token');
+    const tenantKey = field(body.fields, 'tenant_key');
+    if (!tenantKey || !this.users.some((user) => user.tenant_key === tenantKey)) throw new MockError(10013, 'get tenant access token fail');
+    const { current, expire } = this.reusableToken(`${record.appId}/${tenantKey}`, record.appId, 't-');
+    sendJson(res, 200, { code: 0, msg: 'ok', tenant_access_token: current, expire });
   }
 
   private async resendTicket(req: IncomingMessage, res: ServerResponse): Promise<void> {
