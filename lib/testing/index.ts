@@ -7,4 +7,5 @@
 export { MockFeishu, startMockFeishu, type MockEndpoint, type MockFeishuOptions } from './mock-feishu.js';
 export { DEFAULT_APP, DEFAULT_USERS, MOCK_TENANT_KEY, type MockApp, type MockUser } from './fixtures.js';
 export type { MockFault } from './faults.js';
+export type { AssertionKeys } from './assertion-verifier.js';
 export { appTicketEvent, encryptEvent, type EventSubscription } from './event-push.js';
