@@ -115,7 +115,7 @@ export async function assertionProof(provider: ClientAssertionProvider, clientID
     throw new ClientAssertionError('provider_failed', 'The clientAssertion provider failed; no token request was sent (see the cause).', { cause: err });
   }
   const token: Partial<ClientAssertionToken> | undefined =
-    typeof answer === 'string' ? { value: answer } : typeof answer === 'object' && answer !== null ? (answer as Partial<ClientAssertionToken>) : undefined;
+    typeof answer === 'string' ? { value: answer } : typeof answer === 'object' && answer !== null ? answer : undefined;
   const value = token?.value;
   if (typeof value !== 'string' || value.trim() === '') {
     throw new ClientAssertionError('empty_assertion', 'The clientAssertion provider returned no assertion; no token request was sent.');

@@ -195,7 +195,7 @@ export class FeishuStrategy extends OAuth2Strategy {
     try {
       narrowedScope(options?.tokenScope, this.flow, 'tokenScope');
     } catch (err) {
-      this.error(err as Error);
+      this.error(err);
       return;
     }
     const code = callbackCode(req);
@@ -254,13 +254,10 @@ export class FeishuStrategy extends OAuth2Strategy {
    */
   refreshAccessToken(refreshToken: string, options: { scope?: string | readonly string[] } = {}): Promise<FeishuTokenSet> {
     if (typeof refreshToken !== 'string' || !refreshToken) return Promise.reject(new TypeError('refreshAccessToken requires a refresh token'));
-    let scope: string | undefined;
-    try {
-      scope = narrowedScope(options?.scope, this.flow, 'refreshAccessToken({ scope })');
-    } catch (err) {
-      return Promise.reject(err as TypeError);
-    }
-    return this.feishu.refresh(refreshToken, scope);
+    // A bad `scope` (or a flow without one) rejects before any request.
+    return new Promise<string | undefined>((resolve) => resolve(narrowedScope(options?.scope, this.flow, 'refreshAccessToken({ scope })'))).then((scope) =>
+      this.feishu.refresh(refreshToken, scope),
+    );
   }
 
   /**
