@@ -1,12 +1,20 @@
 import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import type { KeyObject } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { inspect } from 'node:util';
-import type { KeyObject } from 'node:crypto';
 import { ClientAssertionError, FeishuStrategy, FeishuTokenError, type ClientAssertionProvider, type FeishuStrategyOptions } from '../lib/index.js';
 import { assertionProof, proxyURL } from '../lib/client-assertion.js';
 import { DEFAULT_APP, startMockFeishu, type MockFeishu } from '../lib/testing/index.js';
 import { buildApp, login, type ErrorBody } from './helpers/app.js';
 import { ecKeys, rsaKeys, signJwt, validClaims, type Claims } from './helpers/assertions.js';
+import type { RefreshJob, RefreshOutcome } from './helpers/keyless-refresh-child.js';
+import { selfSignedCert } from './helpers/self-signed-cert.js';
 
 /**
  * README "Keyless apps": with `clientAssertion` (flow v3) the app sends a signed RFC 7523
@@ -317,5 +325,106 @@ describe('GDPR proxy: where the request goes and what it carries (unit)', () => 
     const proxied = await assertionProof(() => ({ value: 'a.b.c', targetInfo: { targetService: 'gdpr.example.eu', targetPrefix: '/lark' } }), APP_ID, url);
     assert.equal(proxied.url, 'https://gdpr.example.eu/lark/oauth/v3/token');
     assert.deepEqual(proxied.headers, { 'X-Target-Service': 'accounts.feishu.cn' });
+  });
+});
+
+describe('GDPR proxy over https: a loopback proxy with a certificate made at test time', () => {
+  interface Seen {
+    readonly url: string | undefined;
+    readonly targetService: string | undefined;
+    readonly body: Record<string, unknown>;
+  }
+  const cert = selfSignedCert('127.0.0.1');
+  const seen: Seen[] = [];
+  let proxyOrigin = '';
+  let certFile = '';
+  let dir = '';
+  /** Forwards to the host named by X-Target-Service, as a GDPR proxy routes; anything else is 421. */
+  const proxy = createHttpsServer({ key: cert.keyPem, cert: cert.certPem }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const target = req.headers['x-target-service'];
+      seen.push({ url: req.url, targetService: typeof target === 'string' ? target : undefined, body: JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown> });
+      if (typeof target !== 'string' || !req.url?.startsWith('/gdpr/')) {
+        res.writeHead(421, { 'content-type': 'application/json' }).end('{"error":"misdirected_request"}');
+        return;
+      }
+      const upstream = httpRequest(
+        new URL(req.url.slice('/gdpr'.length), `http://${target}`),
+        { method: req.method, headers: { 'content-type': req.headers['content-type'] ?? '', 'content-length': body.length } },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on('error', () => res.writeHead(502).end());
+      upstream.end(body);
+    });
+  });
+
+  before(async () => {
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    proxyOrigin = `https://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    dir = await mkdtemp(join(tmpdir(), 'keyless-proxy-'));
+    certFile = join(dir, 'proxy-ca.pem');
+    await writeFile(certFile, cert.certPem);
+  });
+  after(async () => {
+    proxy.closeAllConnections();
+    await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    await rm(dir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    seen.length = 0;
+  });
+
+  /** Runs the refresh in a child process, trusting the proxy's certificate only when `trust` is set. */
+  function refreshInChild(job: RefreshJob, trust: boolean): Promise<RefreshOutcome> {
+    const env = { ...process.env };
+    delete env.NODE_EXTRA_CA_CERTS;
+    if (trust) env.NODE_EXTRA_CA_CERTS = certFile;
+    const child = fork(join(__dirname, 'helpers', 'keyless-refresh-child.ts'), [], { execArgv: ['--import', 'tsx'], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    return new Promise<RefreshOutcome>((resolve, reject) => {
+      child.once('message', (outcome: RefreshOutcome) => resolve(outcome));
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`the child exited (${code}) without an answer`)));
+      child.send(job);
+    });
+  }
+
+  async function job(): Promise<RefreshJob> {
+    const res = await login(keylessApp(provider()).agent);
+    assert.equal(res.status, 200, res.text);
+    return {
+      hosts: mock.hosts,
+      appId: APP_ID,
+      keyPem: ec.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      targetService: proxyOrigin,
+      targetPrefix: '/gdpr',
+      refreshToken: res.body.refreshToken as string,
+    };
+  }
+
+  test('the refresh goes to https://<targetService><targetPrefix>/oauth/v3/token with X-Target-Service: <audience>, and succeeds', async () => {
+    const refresh = await job();
+    const before = mock.calls.v3Token;
+    const outcome = await refreshInChild(refresh, true);
+    assert.deepEqual(outcome, { ok: true, scope: 'offline_access', audiences: [audience] });
+    assert.equal(seen.length, 1);
+    const [request] = seen;
+    assert.equal(request?.url, '/gdpr/oauth/v3/token');
+    assert.equal(request?.targetService, audience);
+    assert.equal(typeof request?.body.client_assertion, 'string');
+    assert.equal(request?.body.client_secret, undefined);
+    assert.equal(mock.calls.v3Token, before + 1, 'the proxy delivered it to the accounts host');
+  });
+
+  test('a proxy whose certificate is not trusted gets nothing: the TLS handshake fails first', async () => {
+    const outcome = await refreshInChild(await job(), false);
+    assert.equal(outcome.ok, false);
+    assert.deepEqual(outcome.ok ? [] : [outcome.name, outcome.cause], ['InternalOAuthError', 'network']);
+    assert.equal(seen.length, 0);
   });
 });
