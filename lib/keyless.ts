@@ -6,7 +6,7 @@ import type { FeishuCommonOptions, FeishuCredentials } from './options.js';
  * How the app proves itself at the token endpoint: its App Secret, or (a keyless app) an
  * assertion provider. Misuse is a TypeError at construction, not a failed sign-in later.
  */
-export function keylessCredentials(options: FeishuCredentials & FeishuCommonOptions): {
+export function secretOrAssertion(options: FeishuCredentials & FeishuCommonOptions): {
   clientSecret: string | undefined;
   clientAssertion: ClientAssertionProvider | undefined;
 } {

@@ -21,7 +21,7 @@ import type {
 import { parseProfile, type FeishuIdField, type FeishuProfile, type FeishuUserInfo } from './profile.js';
 import { HeldSecrets } from './secrets.js';
 import { TenantNotAllowedError } from './tenants.js';
-import { keylessCredentials } from './keyless.js';
+import { secretOrAssertion } from './keyless.js';
 import { narrowedScope } from './token-scope.js';
 
 /** Feishu pushes a ticket hourly; the Go SDK keeps one for 12 hours (feishu-api.md §9.9). */
@@ -55,10 +55,10 @@ export interface FeishuEndpoints {
 type AnyVerify = FeishuVerifyFunction | FeishuVerifyFunctionWithParams | FeishuVerifyFunctionWithRequest | FeishuVerifyFunctionWithRequestAndParams;
 type Done = (err?: unknown, profile?: FeishuProfile) => void;
 
-function credentialsOf(options: FeishuCredentials & FeishuCommonOptions): ReturnType<typeof keylessCredentials> & { clientID: string } {
+function credentialsOf(options: FeishuCredentials & FeishuCommonOptions): ReturnType<typeof secretOrAssertion> & { clientID: string } {
   const clientID = options.clientID ?? options.appId;
   if (typeof clientID !== 'string' || !clientID) throw new TypeError('FeishuStrategy requires a clientID option (the App ID, cli_…)');
-  return { clientID, ...keylessCredentials(options) };
+  return { clientID, ...secretOrAssertion(options) };
 }
 
 function callbackCode(req: Request): unknown {

@@ -5,6 +5,7 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
+import { Passport } from 'passport';
 import { FeishuStrategy, type FeishuAuthenticateOptions, type FeishuProfile, type FeishuTokenParams, type VerifyCallback } from '../lib/index.js';
 
 const credentials = { clientID: 'cli_x', clientSecret: 'secret' };
@@ -85,6 +86,9 @@ new FeishuStrategy({ clientID: 'cli_x', flow: 'v3', appType: 'store', clientAsse
 void new FeishuStrategy({ ...credentials, flow: 'v2' }, (_a, _r, _p, done) => done(null)).refreshAccessToken('r', { scope: ['offline_access'] });
 const callbackOptions: FeishuAuthenticateOptions = { tokenScope: 'auth:user.id:read', failureRedirect: '/login' };
 void callbackOptions;
+// As README shows it: a variable (an inline literal meets @types/passport's excess-property check).
+const narrow = { tokenScope: 'offline_access auth:user.id:read', failureRedirect: '/login' };
+export const narrowedCallback: unknown = new Passport().authenticate('feishu', narrow);
 
 const refreshed: Promise<{ accessToken: string; refreshToken: string | undefined }> = new FeishuStrategy(credentials, (_a, _r, _p, done) => done(null)).refreshAccessToken('r');
 void refreshed;
