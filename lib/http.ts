@@ -8,6 +8,8 @@ export interface FeishuRequest {
   readonly bearer?: string | undefined;
   readonly json?: object | undefined;
   readonly form?: Readonly<Record<string, string>> | undefined;
+  /** Extra request headers (the GDPR proxy's X-Target-Service). */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface FeishuResponse {
@@ -76,6 +78,7 @@ export function requestFeishu(req: FeishuRequest, timeoutMs: number): Promise<Fe
   if (type) headers['content-type'] = type;
   if (body !== undefined) headers['content-length'] = Buffer.byteLength(body);
   if (req.bearer) headers.authorization = `Bearer ${req.bearer}`;
+  for (const [name, value] of Object.entries(req.headers ?? {})) headers[name.toLowerCase()] = value;
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
 
   return new Promise<FeishuResponse>((resolve, reject) => {

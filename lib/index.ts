@@ -1,6 +1,13 @@
 export { FeishuStrategy, FeishuStrategy as Strategy, type FeishuEndpoints } from './strategy.js';
 export { FeishuAPIError, FeishuTokenError, type FeishuErrorDetails } from './errors.js';
 export { TransportError, type TransportFailure } from './http.js';
+export {
+  ClientAssertionError,
+  type ClientAssertionFailure,
+  type ClientAssertionProvider,
+  type ClientAssertionTarget,
+  type ClientAssertionToken,
+} from './client-assertion.js';
 export { MissingIdError, parseProfile, type FeishuProfile, type FeishuUserInfo, type FeishuIdField } from './profile.js';
 export { TenantNotAllowedError } from './tenants.js';
 export { decryptEvent, feishuEventHandler, type AppTicketEventInfo, type AppTicketStore, type FeishuEventHandler, type FeishuEventHandlerOptions } from './events.js';
@@ -12,6 +19,7 @@ export type {
   FeishuAuthenticateOptions,
   FeishuCommonOptions,
   FeishuCredentials,
+  FeishuKeylessCredentials,
   FeishuStrategyOptions,
   FeishuStrategyOptionsWithRequest,
   FeishuVerifyFunction,

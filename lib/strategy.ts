@@ -5,6 +5,7 @@ import { AppTokenManager } from './app-token.js';
 import { boundedCache, MemoryCache, type FeishuCache } from './cache.js';
 import { callbackURLFor } from './callback-url.js';
 import { FeishuClient, type FeishuTokenParams, type FeishuTokenSet } from './client.js';
+import { ClientAssertionError } from './client-assertion.js';
 import { APP_TOKEN_PATHS, endpointURL, FLOWS, resolveHosts, type FeishuFlow } from './endpoints.js';
 import { FeishuAPIError, FeishuTokenError, isLoginFailure } from './errors.js';
 import type { AppTicketEventInfo } from './events.js';
@@ -22,6 +23,8 @@ import type {
 import { parseProfile, type FeishuIdField, type FeishuProfile, type FeishuUserInfo } from './profile.js';
 import { HeldSecrets } from './secrets.js';
 import { TenantNotAllowedError } from './tenants.js';
+import { secretOrAssertion } from './keyless.js';
+import { narrowedScope } from './token-scope.js';
 
 /** Feishu pushes a ticket hourly; the Go SDK keeps one for 12 hours (feishu-api.md §9.9). */
 const APP_TICKET_TTL_MS = 12 * 60 * 60 * 1000;
@@ -54,12 +57,10 @@ export interface FeishuEndpoints {
 type AnyVerify = FeishuVerifyFunction | FeishuVerifyFunctionWithParams | FeishuVerifyFunctionWithRequest | FeishuVerifyFunctionWithRequestAndParams;
 type Done = (err?: unknown, profile?: FeishuProfile) => void;
 
-function credentialsOf(options: FeishuCredentials): { clientID: string; clientSecret: string } {
+function credentialsOf(options: FeishuCredentials & FeishuCommonOptions): ReturnType<typeof secretOrAssertion> & { clientID: string } {
   const clientID = options.clientID ?? options.appId;
-  const clientSecret = options.clientSecret ?? options.appSecret;
   if (typeof clientID !== 'string' || !clientID) throw new TypeError('FeishuStrategy requires a clientID option (the App ID, cli_…)');
-  if (typeof clientSecret !== 'string' || !clientSecret) throw new TypeError('FeishuStrategy requires a clientSecret option (the App Secret)');
-  return { clientID, clientSecret };
+  return { clientID, ...secretOrAssertion(options) };
 }
 
 function callbackCode(req: Request): unknown {
@@ -104,7 +105,7 @@ export class FeishuStrategy extends OAuth2Strategy {
   constructor(options: FeishuStrategyOptions | FeishuStrategyOptionsWithRequest, verify: AnyVerify) {
     if (!options || typeof options !== 'object') throw new TypeError('FeishuStrategy requires an options object');
     if (typeof verify !== 'function') throw new TypeError('FeishuStrategy requires a verify callback');
-    const { clientID, clientSecret } = credentialsOf(options);
+    const { clientID, clientSecret, clientAssertion } = credentialsOf(options);
     const flowName = options.flow ?? 'v1';
     const flow = Object.hasOwn(FLOWS, flowName) ? FLOWS[flowName] : undefined;
     if (!flow) throw new TypeError(`FeishuStrategy: flow must be one of ${Object.keys(FLOWS).join(', ')}, got ${JSON.stringify(flowName)}`);
@@ -127,7 +128,7 @@ export class FeishuStrategy extends OAuth2Strategy {
         authorizationURL: endpoints.authorization,
         tokenURL: endpoints.token,
         clientID,
-        clientSecret,
+        clientSecret: clientSecret ?? '',
       },
       verify as VerifyFunction,
     );
@@ -144,9 +145,10 @@ export class FeishuStrategy extends OAuth2Strategy {
     const cache = options.cache ? boundedCache(options.cache, timeout) : new MemoryCache();
     this.cache = cache;
     this.ticketKey = appTicketKey(hosts, clientID);
-    const secrets = new HeldSecrets(clientSecret);
+    // A keyless app holds no secret; its assertions are scrubbed per request (client.ts).
+    const secrets = new HeldSecrets(clientSecret ?? '');
     this.appTokens = new AppTokenManager({
-      source: appTokenSource({ clientID, clientSecret, hosts, cache, timeout, appType: options.appType, appTicket: options.appTicket, url: endpoints.appAccessToken }),
+      source: appTokenSource({ clientID, clientSecret: clientSecret ?? '', hosts, cache, timeout, appType: options.appType, appTicket: options.appTicket, url: endpoints.appAccessToken }),
       cache,
       cacheKey: `passport-feishu:${hosts.open}:${clientID}:app_access_token`,
       timeout,
@@ -158,7 +160,8 @@ export class FeishuStrategy extends OAuth2Strategy {
       refreshURL: endpoints.refresh,
       userInfoURL: endpoints.userInfo,
       clientID,
-      clientSecret,
+      clientSecret: clientSecret ?? '',
+      clientAssertion,
       timeout,
       appTokens: this.appTokens,
       secrets,
@@ -169,7 +172,7 @@ export class FeishuStrategy extends OAuth2Strategy {
     //       app token in v1) and reports errors with HTTP 200, so the exchange is ours.
     const exchange = (code: string, params: Record<string, string>, callback: ExchangeCallback): void => {
       deliver(
-        this.feishu.exchangeCode(code, { redirectUri: params.redirect_uri, codeVerifier: params.code_verifier }),
+        this.feishu.exchangeCode(code, { redirectUri: params.redirect_uri, codeVerifier: params.code_verifier, scope: params.scope }),
         (err, set) => {
           if (err || !set) return callback(err as Error);
           if (set.user) this.handoff.set(set.accessToken, set.user);
@@ -191,6 +194,12 @@ export class FeishuStrategy extends OAuth2Strategy {
    * can redirect on, and v1 authorize URLs name the app `app_id`.
    */
   override authenticate(req: Request, options?: FeishuAuthenticateOptions): void {
+    try {
+      narrowedScope(options?.tokenScope, this.flow, 'tokenScope');
+    } catch (err) {
+      this.error(err);
+      return;
+    }
     const code = callbackCode(req);
     if (code !== undefined && (typeof code !== 'string' || code.length === 0 || code.length > MAX_CODE_LENGTH)) {
       this.fail({ message: 'Invalid authorization code in the callback request.' }, 400);
@@ -251,6 +260,12 @@ export class FeishuStrategy extends OAuth2Strategy {
     return options?.prompt ? { prompt: options.prompt } : {};
   }
 
+  /** [Strategy method] `tokenScope` narrows the token of this code exchange (v2/v3; checked in `authenticate`). */
+  override tokenParams(options: FeishuAuthenticateOptions): object {
+    const scope = narrowedScope(options?.tokenScope, this.flow, 'tokenScope');
+    return scope ? { scope } : {};
+  }
+
   /** [Strategy method] Feishu's user, from the v1 token answer or user_info, as a Passport profile. */
   override userProfile(accessToken: string, done: Done): void {
     const handed = this.alwaysFetchUserInfo ? undefined : this.handoff.get(accessToken);
@@ -263,11 +278,15 @@ export class FeishuStrategy extends OAuth2Strategy {
 
   /**
    * Trades a refresh token for a new access token. v2/v3 refresh tokens are single-use:
-   * store the returned `refreshToken` in place of the old one.
+   * store the returned `refreshToken` in place of the old one. `scope` (v2/v3) narrows the
+   * new token to a subset of the granted scopes.
    */
-  refreshAccessToken(refreshToken: string): Promise<FeishuTokenSet> {
+  refreshAccessToken(refreshToken: string, options: { scope?: string | readonly string[] } = {}): Promise<FeishuTokenSet> {
     if (typeof refreshToken !== 'string' || !refreshToken) return Promise.reject(new TypeError('refreshAccessToken requires a refresh token'));
-    return this.feishu.refresh(refreshToken);
+    // A bad `scope` (or a flow without one) rejects before any request.
+    return new Promise<string | undefined>((resolve) => resolve(narrowedScope(options?.scope, this.flow, 'refreshAccessToken({ scope })'))).then((scope) =>
+      this.feishu.refresh(refreshToken, scope),
+    );
   }
 
   /**
@@ -310,7 +329,7 @@ function deliver<T>(promise: Promise<T>, callback: (err: unknown, value?: T) => 
 function unwrap(err: Error): Error {
   if (err instanceof InternalOAuthError) {
     const inner: unknown = err.oauthError;
-    if (inner instanceof FeishuTokenError || inner instanceof FeishuAPIError || inner instanceof InternalOAuthError) return inner;
+    if (inner instanceof FeishuTokenError || inner instanceof FeishuAPIError || inner instanceof InternalOAuthError || inner instanceof ClientAssertionError) return inner;
   }
   return err;
 }

@@ -1,4 +1,5 @@
 /** The mock's default tenant, app and users: realistic shapes (feishu-api.md §0, §7). */
+import type { AssertionKeys } from './assertion-verifier.js';
 
 export interface MockApp {
   appId: string;
@@ -18,6 +19,11 @@ export interface MockApp {
   scopes?: string[];
   /** The console's "refresh user_access_token" switch; off answers v2/v3 refreshes with 20074. Default on. */
   refreshEnabled?: boolean;
+  /**
+   * Keyless apps: the public keys (ES256 / RS256) whose signed assertions /oauth/v3/token
+   * accepts in place of the secret. A KeyObject, or a list of KeyObjects and JWKs.
+   */
+  assertionKeys?: AssertionKeys;
   /** Field permissions: without them Feishu leaves the field out. */
   permissions?: { email?: boolean; enterpriseEmail?: boolean; userId?: boolean; mobile?: boolean };
 }

@@ -4,6 +4,7 @@ import type { FeishuHosts } from '../endpoints.js';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_APP, DEFAULT_USERS, type MockApp, type MockUser } from './fixtures.js';
+import { AssertionRejected, AssertionVerifier } from './assertion-verifier.js';
 import { appTicketEvent, deliverEvent, type EventSubscription } from './event-push.js';
 import { echoOf, writeTransportFault, type MockFault } from './faults.js';
 import { consentPage, errorPage } from './pages.js';
@@ -223,6 +224,7 @@ export class MockFeishu {
   private readonly pending = new Map<string, PendingAuthorize>();
   private readonly tickets = new Map<string, string>();
   private readonly subscriptions: EventSubscription[] = [];
+  private readonly assertions = new AssertionVerifier();
   private clockOffset = 0;
   private hosts_: FeishuHosts = { open: '', accounts: '', passport: '' };
 
@@ -776,11 +778,14 @@ export class MockFeishu {
     const body = await readBody(req);
     if (body.kind !== 'json' && body.kind !== 'form') throw new MockError(20063, 'The request is malformed. Please check your request.');
     const f = body.fields;
-    if (req.headers.authorization && field(f, 'client_secret')) throw new MockError(20070, 'Multiple authentication methods were provided. Please only use one to proceed.');
+    const methods = [req.headers.authorization, field(f, 'client_secret'), field(f, 'client_assertion')].filter(Boolean);
+    if (methods.length > 1) throw new MockError(20070, 'Multiple authentication methods were provided. Please only use one to proceed.');
     const app = this.apps.find((a) => a.appId === field(f, 'client_id'));
     if (!app) throw new MockError(20048, 'The specified app does not exist.');
     this.checkBrand(app);
-    if (field(f, 'client_secret') !== app.appSecret) throw new MockError(20002, 'The client secret is invalid.');
+    // Only v3 knows client assertions (node-sdk 1.74, feishu-api.md §10.4); v2 wants the secret.
+    if (version === 'v3' && (f.client_assertion !== undefined || f.client_assertion_type !== undefined)) this.checkAssertion(app, f);
+    else if (field(f, 'client_secret') !== app.appSecret) throw new MockError(20002, 'The client secret is invalid.');
     const grantType = field(f, 'grant_type');
     let user: number;
     let granted: string;
@@ -812,6 +817,25 @@ export class MockFeishu {
       answer.refresh_token_expires_in = V2_REFRESH_TTL_S;
     }
     sendJson(res, 200, answer);
+  }
+
+  /**
+   * A keyless app's RFC 7523 assertion (assertion-verifier.ts). Feishu's code for a bad one is
+   * not published; the mock answers 20002 (invalid_client, HTTP 400), the code of a bad secret.
+   */
+  private checkAssertion(app: MockApp, f: Readonly<Record<string, unknown>>): void {
+    const refuse = (reason: string) => new MockError(20002, `The client assertion is invalid: ${reason}.`);
+    if (field(f, 'client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') {
+      throw refuse('client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+    }
+    const assertion = field(f, 'client_assertion');
+    if (!assertion) throw refuse('client_assertion is missing');
+    try {
+      this.assertions.verify(assertion, app.assertionKeys, { clientId: app.appId, audience: new URL(this.hosts_.accounts).host, now: this.now() });
+    } catch (err) {
+      if (err instanceof AssertionRejected) throw refuse(err.message);
+      throw err;
+    }
   }
 
   /** The access token a refresh replaces keeps working for about a minute (feishu-api.md §3.3). */
