@@ -79,3 +79,57 @@ describe('parseProfile', () => {
     assert.deepEqual(picked, { open_id: 'ou_x' });
   });
 });
+
+describe('parseProfile, field by field', () => {
+  const ALL = {
+    name: '张三', en_name: 'San Zhang', avatar_url: 'https://a/url', avatar_thumb: 'https://a/thumb', avatar_middle: 'https://a/middle', avatar_big: 'https://a/big',
+    open_id: 'ou_1', union_id: 'on_1', user_id: 'u_1', tenant_key: 't_1', email: 'e@a', enterprise_email: 'ee@a', mobile: '+86100', employee_no: '007', sub: 'ou_1', picture: 'https://a/url',
+  };
+
+  test('pickUserInfo keeps every user field Feishu documents', () => {
+    assert.deepEqual(pickUserInfo({ ...ALL, access_token: 'u-x', refresh_token: 'ur-x', expires_in: 7200 }), ALL);
+  });
+
+  test('an id Feishu sent empty counts as missing; the error names the field', () => {
+    for (const idField of ['open_id', 'union_id', 'user_id'] as const) {
+      assert.throws(() => parseProfile({ ...ALL, [idField]: '', sub: '' }, { provider: 'feishu', idField }), (err: unknown) => {
+        assert.ok(err instanceof MissingIdError);
+        assert.equal(err.name, 'MissingIdError');
+        assert.equal(err.idField, idField);
+        assert.match(err.message, new RegExp(`\\b${idField}\\b`));
+        return true;
+      });
+    }
+  });
+
+  test('open_id falls back to the suite answer\'s sub, for the id and for openId', () => {
+    const profile = parseProfile({ sub: 'ou_from_sub', union_id: 'on_1' }, { provider: 'feishu' });
+    assert.equal(profile.id, 'ou_from_sub');
+    assert.equal(profile.openId, 'ou_from_sub');
+    assert.equal(parseProfile({ sub: 'ou_from_sub', union_id: 'on_1' }, { provider: 'feishu', idField: 'union_id' }).openId, 'ou_from_sub');
+  });
+
+  test('displayName is name, else en_name, else empty', () => {
+    assert.equal(parseProfile({ open_id: 'ou_1', name: '', en_name: 'San Zhang' }, { provider: 'feishu' }).displayName, 'San Zhang');
+    assert.equal(parseProfile({ open_id: 'ou_1' }, { provider: 'feishu' }).displayName, '');
+  });
+
+  test('a user with nothing but an id has no emails, photos or optional ids at all', () => {
+    const profile = parseProfile({ open_id: 'ou_1', union_id: '', user_id: '', tenant_key: '', en_name: '', email: '', enterprise_email: '', avatar_url: '' }, { provider: 'lark' });
+    assert.deepEqual(Object.keys(profile).sort(), ['_json', '_raw', 'displayName', 'id', 'openId', 'provider']);
+  });
+
+  test('only the enterprise email, when that is all there is', () => {
+    assert.deepEqual(parseProfile({ open_id: 'ou_1', enterprise_email: 'ee@a' }, { provider: 'feishu' }).emails, [{ value: 'ee@a', type: 'enterprise' }]);
+  });
+
+  test('photos: avatar_url (or the suite\'s picture) first, then the sizes, each once', () => {
+    assert.deepEqual(parseProfile(ALL, { provider: 'feishu' }).photos, [{ value: 'https://a/url' }, { value: 'https://a/thumb' }, { value: 'https://a/middle' }, { value: 'https://a/big' }]);
+    assert.deepEqual(parseProfile({ open_id: 'ou_1', picture: 'https://a/pic', avatar_big: 'https://a/pic' }, { provider: 'feishu' }).photos, [{ value: 'https://a/pic' }]);
+  });
+
+  test('_raw is the text given, or else the JSON of the fields', () => {
+    assert.equal(parseProfile({ open_id: 'ou_1' }, { provider: 'feishu', raw: '{"open_id":"ou_1","extra":1}' })._raw, '{"open_id":"ou_1","extra":1}');
+    assert.equal(parseProfile({ open_id: 'ou_1' }, { provider: 'feishu' })._raw, '{"open_id":"ou_1"}');
+  });
+});
