@@ -1,29 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import jsQR from 'jsqr';
 import { encodeQr, qrSvg } from '../lib/testing/qr-encode.js';
-
-/** Rasterizes the SVG's unit squares (as a browser would draw them) into RGBA pixels for a decoder. */
-function rasterize(svg: string, scale = 4): { data: Uint8ClampedArray; width: number; height: number } {
-  const span = Number(/viewBox="0 0 (\d+) \d+"/.exec(svg)?.[1]);
-  assert.ok(span > 0, 'the SVG has a square viewBox');
-  const width = span * scale;
-  const data = new Uint8ClampedArray(width * width * 4).fill(255);
-  const path = /<path[^>]* d="([^"]*)"/.exec(svg)?.[1] ?? '';
-  for (const [, x, y] of path.matchAll(/M(\d+) (\d+)h1v1h-1z/g)) {
-    for (let dy = 0; dy < scale; dy += 1) {
-      for (let dx = 0; dx < scale; dx += 1) {
-        const at = ((Number(y) * scale + dy) * width + Number(x) * scale + dx) * 4;
-        data[at] = data[at + 1] = data[at + 2] = 0;
-      }
-    }
-  }
-  return { data, width, height: width };
-}
+import { scanQrSvg } from './helpers/qr.js';
 
 function decode(text: string): string | undefined {
-  const { data, width, height } = rasterize(qrSvg(encodeQr(text)));
-  return jsQR(data, width, height, { inversionAttempts: 'dontInvert' })?.data;
+  return scanQrSvg(qrSvg(encodeQr(text)));
 }
 
 test('a QR code of a scan URL decodes back to the URL', () => {
