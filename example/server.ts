@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   let mock: MockFeishu | undefined;
   let feishu: ExampleFeishuOptions;
   if (appId && appSecret) {
-    feishu = { appId, appSecret, domain: env.FEISHU_DOMAIN || 'feishu', flow, callbackURL: env.FEISHU_CALLBACK_URL || undefined, jssdkURL: FEISHU_JSSDK_URL };
+    feishu = { appId, appSecret, domain: env.FEISHU_DOMAIN || 'feishu', flow, callbackURL: env.FEISHU_CALLBACK_URL || undefined, qrCallbackURL: env.FEISHU_QR_CALLBACK_URL || undefined, jssdkURL: FEISHU_JSSDK_URL };
   } else {
     // Like Feishu's console, the mock accepts only the redirect URLs registered for the app.
     const redirectUris = ['localhost', '127.0.0.1'].flatMap((host) => ['feishu', 'feishu-qr'].map((name) => `http://${host}:${actualPort}/auth/${name}/callback`));
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
     const host = feishu.domain === 'feishu' || feishu.domain === 'lark' ? BRAND_HOSTS[feishu.domain].open : typeof feishu.domain === 'string' ? feishu.domain : feishu.domain.open;
     console.log(`${brand} mode: app ${feishu.appId} on ${host}, flow ${flow ?? 'v1'}.`);
     console.log(`Redirect URL to register under Security Settings: ${feishu.callbackURL ?? `${url}/auth/feishu/callback`}`);
-    console.log(`For the QR code (scan-to-sign-in), also register: ${url}/auth/feishu-qr/callback`);
+    console.log(`For the QR code (scan-to-sign-in), also register: ${feishu.qrCallbackURL ?? `${url}/auth/feishu-qr/callback`}`);
   }
   console.log(redisUrl ? `Sessions, tokens and accounts: Redis at ${redact(redisUrl)}` : 'Sessions, tokens and accounts: in memory (set REDIS_URL to share them between instances).');
   if (!env.SESSION_SECRET) console.log('SESSION_SECRET not set: using a random one, so sessions end when the server stops.');
