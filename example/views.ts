@@ -54,8 +54,8 @@ const PLANE = new Html('<svg class="glyph" viewBox="0 0 24 24" aria-hidden="true
  * once the user approves on the phone, posts `{ source: 'qrcode', tmp_code }` to this page.
  * The page checks the sender with the SDK's matchOrigin/matchData and navigates to
  * `goto&tmp_code=…`; Feishu then redirects to /auth/feishu-qr/callback with a code.
- * The goto comes from our own route, which saves its state in the session (the only
- * anonymous request that creates one).
+ * The goto comes from our own route, which saves its state in the session: fetching it starts
+ * a session, as /auth/feishu does, while the page view itself still sets no cookie.
  */
 const QR_SCRIPT = new Html(`<script>
 (function () {
