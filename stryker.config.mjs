@@ -15,6 +15,12 @@ const SLOW = new Set([
   'koa.test.ts',
   'nestjs.test.ts',
   'official-sdk.test.ts',
+  'qr-browser.test.ts',
+  'qr-example.test.ts',
+  // These test the mock itself (lib/testing), which is not mutated.
+  'qr-mock.test.ts',
+  'qr-encode.test.ts',
+  'mock.test.ts',
 ]);
 
 /**

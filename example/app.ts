@@ -33,7 +33,21 @@ export interface ExampleFeishuOptions {
   callbackURL?: string;
   /** The H5 JSSDK that the in-app sign-in page loads. */
   jssdkURL: string;
+  /**
+   * Feishu's web QR SDK (LarkSSOSDKWebQRCode-1.0.3.js) for the sign-in page's QR panel.
+   * Default: Feishu's or Lark's CDN copy when `domain` is 'feishu' or 'lark'; with an origin
+   * as `domain` (the mock, a private deployment) no QR panel unless this is set.
+   */
+  qrSdkURL?: string;
+  /** Default '/auth/feishu-qr/callback' on the host the browser used. */
+  qrCallbackURL?: string;
 }
+
+/** The QR SDK script on Feishu's and Lark's CDNs (feishu-api.md §5, §6.2). */
+export const QR_SDK_URLS = {
+  feishu: 'https://lf-package-cn.feishucdn.com/obj/feishu-static/lark/passport/qrcode/LarkSSOSDKWebQRCode-1.0.3.js',
+  lark: 'https://lf-package-us.larksuitecdn.com/obj/lark-static-us/lark/passport/qrcode/LarkSSOSDKWebQRCode-1.0.3.js',
+} as const;
 
 export interface ExampleAppOptions {
   feishu: ExampleFeishuOptions;
@@ -126,6 +140,15 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
   // In-app codes come from tt.requestAccess, bound to no redirect URL: so no callbackURL (no
   // redirect_uri is sent) and no state (there is no redirect round trip to protect).
   passport.use(new FeishuStrategy({ ...credentials, name: 'feishu-inapp', state: false, passReqToCallback: true }, verify));
+  // Scan-to-sign-in: the QR SDK's goto is the suite authorize URL (the official sample's), so
+  // this strategy uses the suite flow whatever `flow` the button uses. Its own session key keeps
+  // its state apart from the button's when both authorize pages share a host (the mock).
+  const qrSdkURL = feishu.qrSdkURL ?? (feishu.domain === 'feishu' || feishu.domain === 'lark' ? QR_SDK_URLS[feishu.domain] : undefined);
+  const qr = new FeishuStrategy(
+    { ...credentials, flow: 'suite', name: 'feishu-qr', sessionKey: 'oauth2:feishu-qr', callbackURL: feishu.qrCallbackURL ?? '/auth/feishu-qr/callback', state: true, passReqToCallback: true },
+    verify,
+  );
+  passport.use(qr);
 
   passport.use(
     new LocalStrategy((username, password, done) => {
@@ -185,7 +208,7 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
 
   app.get('/', (req, res) => res.redirect(currentAccount(req) ? '/profile' : '/login'));
   app.get('/login', (req, res) => {
-    res.send(signInPage(site, req.query.failed === 'password' ? 'Wrong username or password. The demo password is demo / demo.' : undefined));
+    res.send(signInPage(site, req.query.failed === 'password' ? 'Wrong username or password. The demo password is demo / demo.' : undefined, qrSdkURL));
   });
   app.post(
     '/login/password',
@@ -195,8 +218,9 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
   );
 
   app.get('/auth/feishu', passport.authenticate('feishu'));
-  app.get('/auth/feishu/callback', (req, res, next) => {
-    passport.authenticate('feishu', (err: unknown, user?: Express.User | false | null, info?: unknown, status?: unknown) => {
+  /** Feishu's redirect back, for the button ('feishu') and for the QR code ('feishu-qr'). */
+  const callback = (name: 'feishu' | 'feishu-qr'): RequestHandler => (req, res, next) => {
+    passport.authenticate(name, (err: unknown, user?: Express.User | false | null, info?: unknown, status?: unknown) => {
       if (err) {
         next(err);
         return;
@@ -208,7 +232,18 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
       }
       req.logIn(user, (loginErr: unknown) => (loginErr ? next(loginErr) : res.redirect('/profile')));
     })(req, res, next);
-  });
+  };
+  app.get('/auth/feishu/callback', callback('feishu'));
+  app.get('/auth/feishu-qr/callback', callback('feishu-qr'));
+  // The QR panel's goto: the suite authorize URL with a state saved in the session. Only our
+  // own page may ask (a cross-site fetch would plant a session), and the answer is never cached.
+  if (qrSdkURL) {
+    app.get('/auth/feishu-qr/goto', sameOriginOnly(crossSiteJson), (req, res, next) => {
+      qr.buildAuthorizationURL(req).then((goto) => {
+        res.set('cache-control', 'no-store').json({ goto });
+      }, next);
+    });
+  }
   app.get('/login/failed', (req, res) => {
     const reason = isFailureReason(req.query.reason) ? req.query.reason : 'unknown';
     res.send(failurePage(site, failureText(reason, site.brand)));

@@ -8,7 +8,7 @@ import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { BRAND_HOSTS, FLOWS, type FeishuFlow } from 'passport-feishu-oauth2';
-import { DEFAULT_APP, startMockFeishu, type MockFeishu } from 'passport-feishu-oauth2/testing';
+import { DEFAULT_APP, QR_SDK_PATH, startMockFeishu, type MockFeishu } from 'passport-feishu-oauth2/testing';
 import { createExampleApp, type ExampleFeishuOptions } from './app.js';
 import { redisBackends } from './redis.js';
 
@@ -91,14 +91,15 @@ async function main(): Promise<void> {
   let mock: MockFeishu | undefined;
   let feishu: ExampleFeishuOptions;
   if (appId && appSecret) {
-    feishu = { appId, appSecret, domain: env.FEISHU_DOMAIN || 'feishu', flow, callbackURL: env.FEISHU_CALLBACK_URL || undefined, jssdkURL: FEISHU_JSSDK_URL };
+    feishu = { appId, appSecret, domain: env.FEISHU_DOMAIN || 'feishu', flow, callbackURL: env.FEISHU_CALLBACK_URL || undefined, qrCallbackURL: env.FEISHU_QR_CALLBACK_URL || undefined, jssdkURL: FEISHU_JSSDK_URL };
   } else {
     // Like Feishu's console, the mock accepts only the redirect URLs registered for the app.
-    const redirectUris = ['localhost', '127.0.0.1'].map((host) => `http://${host}:${actualPort}/auth/feishu/callback`);
+    const redirectUris = ['localhost', '127.0.0.1'].flatMap((host) => ['feishu', 'feishu-qr'].map((name) => `http://${host}:${actualPort}/auth/${name}/callback`));
     // A Lark app is refused by Feishu's hosts and the other way round; the mock plays the brand asked for.
     const brand = lark ? 'lark' : 'feishu';
     mock = await startMockFeishu({ brand, apps: [{ ...DEFAULT_APP, brand, redirectUris }] });
-    feishu = { appId: mock.app.appId, appSecret: mock.app.appSecret, domain: mock.hosts, brand, flow, jssdkURL: `${mock.hosts.open}/mock/h5sdk.js` };
+    // The mock's stand-in for the QR SDK frames the mock's QR page, approved on its "phone" page.
+    feishu = { appId: mock.app.appId, appSecret: mock.app.appSecret, domain: mock.hosts, brand, flow, jssdkURL: `${mock.hosts.open}/mock/h5sdk.js`, qrSdkURL: `${mock.hosts.open}${QR_SDK_PATH}` };
   }
 
   const redis = redisUrl ? await redisBackends(redisUrl) : undefined;
@@ -119,6 +120,7 @@ async function main(): Promise<void> {
     const host = feishu.domain === 'feishu' || feishu.domain === 'lark' ? BRAND_HOSTS[feishu.domain].open : typeof feishu.domain === 'string' ? feishu.domain : feishu.domain.open;
     console.log(`${brand} mode: app ${feishu.appId} on ${host}, flow ${flow ?? 'v1'}.`);
     console.log(`Redirect URL to register under Security Settings: ${feishu.callbackURL ?? `${url}/auth/feishu/callback`}`);
+    console.log(`For the QR code (scan-to-sign-in), also register: ${feishu.qrCallbackURL ?? `${url}/auth/feishu-qr/callback`}`);
   }
   console.log(redisUrl ? `Sessions, tokens and accounts: Redis at ${redact(redisUrl)}` : 'Sessions, tokens and accounts: in memory (set REDIS_URL to share them between instances).');
   if (!env.SESSION_SECRET) console.log('SESSION_SECRET not set: using a random one, so sessions end when the server stops.');

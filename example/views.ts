@@ -49,8 +49,46 @@ function avatar(name: string, url: string | undefined, size: 'large' | 'small' =
 /** A generic paper plane (飞, "fly"), not Feishu's trademarked logo. */
 const PLANE = new Html('<svg class="glyph" viewBox="0 0 24 24" aria-hidden="true"><path d="M21.5 2.5 10.8 13.2M21.5 2.5 14.7 21.6l-3.9-8.4-8.3-3.9z"/></svg>');
 
+/**
+ * Feishu's web QR SDK (feishu-api.md §6.2): it frames a QR code from Feishu in #feishu-qr and,
+ * once the user approves on the phone, posts `{ source: 'qrcode', tmp_code }` to this page.
+ * The page checks the sender with the SDK's matchOrigin/matchData and navigates to
+ * `goto&tmp_code=…`; Feishu then redirects to /auth/feishu-qr/callback with a code.
+ * The goto comes from our own route, which saves its state in the session: fetching it starts
+ * a session, as /auth/feishu does, while the page view itself still sets no cookie.
+ */
+const QR_SCRIPT = new Html(`<script>
+(function () {
+  var status = document.getElementById('qr-status');
+  function unavailable() { status.textContent = 'The QR code could not load. Use the button instead.'; }
+  if (typeof window.QRLogin !== 'function') return unavailable();
+  fetch('/auth/feishu-qr/goto', { credentials: 'same-origin', cache: 'no-store' })
+    .then(function (res) { if (!res.ok) throw new Error('goto ' + res.status); return res.json(); })
+    .then(function (body) {
+      var goto = body.goto;
+      var qr = window.QRLogin({ id: 'feishu-qr', goto: goto, width: '240', height: '240', style: 'border: none; display: block' });
+      window.addEventListener('message', function (event) {
+        if (!qr.matchOrigin(event.origin) || !qr.matchData(event.data)) return;
+        status.textContent = 'Signing you in…';
+        window.location.href = goto + '&tmp_code=' + encodeURIComponent(event.data.tmp_code);
+      });
+    })
+    .catch(unavailable);
+})();
+</script>`);
+
+function qrPanel(site: Site, qrSdkURL: string): Html {
+  return html`<aside class="qr-panel" aria-labelledby="qr-title">
+  <h2 id="qr-title">Scan to sign in</h2>
+  <div id="feishu-qr" class="qr-box"></div>
+  <p class="hint" id="qr-status" role="status">Open the ${site.brand} app on your phone and scan the code.</p>
+</aside>
+<script src="${qrSdkURL}"></script>
+${QR_SCRIPT}`;
+}
+
 /** `alert` is one of the app's own fixed texts, never text from the request. */
-export function signInPage(site: Site, alert?: string): string {
+export function signInPage(site: Site, alert?: string, qrSdkURL?: string): string {
   const notice = site.mockOrigin
     ? html`<p class="notice"><strong>Mock mode:</strong> ${site.brand} is simulated on this machine, no account needed.</p>`
     : undefined;
@@ -58,7 +96,7 @@ export function signInPage(site: Site, alert?: string): string {
   return layout(
     site,
     'Sign in',
-    html`<section class="card card-narrow">
+    html`<div class="${qrSdkURL ? 'signin-split' : 'signin-single'}"><section class="card card-narrow">
   <h1>Sign in</h1>
   <p class="lead">Use your ${site.brand} account or the demo password.</p>
   ${errors}
@@ -72,6 +110,7 @@ export function signInPage(site: Site, alert?: string): string {
   <p class="hint">Demo password: <code>demo</code> / <code>demo</code>, a new empty account at each sign-in</p>
   ${notice}
 </section>
+${qrSdkURL && qrPanel(site, qrSdkURL)}</div>
 <p class="aside">Opening this inside the ${site.brand} app? <a href="/inapp">Use in-app sign-in</a></p>`,
   );
 }

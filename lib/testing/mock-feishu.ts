@@ -9,10 +9,11 @@ import { appTicketEvent, deliverEvent, type EventSubscription } from './event-pu
 import { echoOf, writeTransportFault, type MockFault } from './faults.js';
 import { consentPage, errorPage } from './pages.js';
 import { JSAPI_SHIM } from './jsapi-shim.js';
+import { QR_SDK_PATH, QrStandIn } from './qr-stand-in.js';
 import { bearerOf, field, readBody, readText, redirect, sendHtml, sendJson, sendNotFound, sendScript, withQuery, type ParsedBody } from './wire.js';
 
 const ENDPOINTS = [
-  'authorize', 'decision', 'jsapi', 'appAccessToken', 'storeAppAccessToken', 'tenantAccessToken', 'storeTenantAccessToken', 'appTicketResend',
+  'authorize', 'decision', 'jsapi', 'qr', 'appAccessToken', 'storeAppAccessToken', 'tenantAccessToken', 'storeTenantAccessToken', 'appTicketResend',
   'v1Token', 'v1Refresh', 'v2Token', 'v3Token', 'userInfo', 'suiteToken', 'suiteUserInfo',
 ] as const;
 
@@ -20,7 +21,7 @@ const ENDPOINTS = [
 export type MockEndpoint = (typeof ENDPOINTS)[number];
 
 /** Endpoints the browser visits; the rest are the app server's upstream calls. */
-const BROWSER_ENDPOINTS: ReadonlySet<MockEndpoint> = new Set(['authorize', 'decision', 'jsapi']);
+const BROWSER_ENDPOINTS: ReadonlySet<MockEndpoint> = new Set(['authorize', 'decision', 'jsapi', 'qr']);
 
 export interface MockFeishuOptions {
   /** Port on 127.0.0.1; default 0 (any free port). */
@@ -227,6 +228,7 @@ export class MockFeishu {
   private readonly assertions = new AssertionVerifier();
   private clockOffset = 0;
   private hosts_: FeishuHosts = { open: '', accounts: '', passport: '' };
+  private readonly qr: QrStandIn;
 
   /** Routes by `METHOD path`; a path two hosts serve (the authorize page) has a route for each. */
   private readonly routes: ReadonlyMap<string, readonly Route[]>;
@@ -237,6 +239,7 @@ export class MockFeishu {
     this.consent = options.consent ?? 'page';
     this.latency = options.latency ?? 0;
     this.brand = options.brand ?? 'feishu';
+    this.qr = new QrStandIn({ apps: () => this.apps, users: () => this.users, hosts: () => this.hosts_, brand: this.brand, now: () => this.now() });
     this.calls = Object.fromEntries(ENDPOINTS.map((e) => [e, 0])) as Record<MockEndpoint, number>;
     const table: Array<[string, Route]> = [
       // v1 names the app `app_id` on open.*; v2/v3 use OAuth's parameters on accounts.* (feishu-api.md §2.1, §3.1).
@@ -246,6 +249,12 @@ export class MockFeishu {
       ['GET /suite/passport/oauth/authorize', { host: 'passport', endpoint: 'authorize', shape: 'page', handle: (_q, r, u) => this.authorize(r, u, 'suite') }],
       ['POST /mock/authorize/decision', { host: 'any', endpoint: 'decision', shape: 'page', handle: (q, r) => this.decision(q, r) }],
       ['GET /mock/h5sdk.js', { host: 'any', endpoint: 'jsapi', shape: 'page', handle: (_q, r) => sendScript(r, JSAPI_SHIM) }],
+      // The web QR SDK's stand-in (lib/testing/qr-stand-in.ts, feishu-api.md §6.2).
+      [`GET ${QR_SDK_PATH}`, { host: 'any', endpoint: 'qr', shape: 'page', handle: (_q, r) => this.qr.script(r) }],
+      ['GET /suite/passport/sso/qr', { host: 'passport', endpoint: 'qr', shape: 'page', handle: (_q, r, u) => this.qr.frame(r, u) }],
+      ['GET /mock/qr/poll', { host: 'passport', endpoint: 'qr', shape: 'page', handle: (_q, r, u) => this.qr.poll(r, u) }],
+      ['GET /mock/qr/scan', { host: 'passport', endpoint: 'qr', shape: 'page', handle: (_q, r, u) => this.qr.scan(r, u) }],
+      ['POST /mock/qr/scan', { host: 'passport', endpoint: 'qr', shape: 'page', handle: (q, r) => this.qr.approve(q, r) }],
       ['GET /mock/jsapi/code', { host: 'any', endpoint: 'jsapi', shape: 'envelope', handle: (_q, r, u) => this.jsapiCode(r, u) }],
       ['POST /open-apis/auth/v3/app_access_token/internal', { host: 'open', endpoint: 'appAccessToken', shape: 'envelope', handle: (q, r) => this.appAccessToken(q, r, 'internal') }],
       ['POST /open-apis/auth/v3/app_access_token/internal/', { host: 'open', endpoint: 'appAccessToken', shape: 'envelope', handle: (q, r) => this.appAccessToken(q, r, 'internal') }],
@@ -544,6 +553,17 @@ export class MockFeishu {
       challengeMethod: method,
       expiresAt: this.now() + 10 * 60 * 1000,
     };
+    const tmpCode = q.get('tmp_code');
+    if (tmpCode !== null) {
+      // The user consented on the phone, so no consent page. Only the suite page is confirmed to
+      // take a tmp_code (the official sample's goto); an accounts.* goto is unconfirmed and the
+      // mock refuses it, as it does the v1 page (feishu-api.md §6.2, §10.8).
+      if (generation !== 'suite') throw new MockError(20001, 'Invalid request: tmp_code is accepted only by the suite authorize page (passport).');
+      const user = this.qr.redeem(tmpCode, app.appId);
+      if (typeof user !== 'number') throw new MockError(user.code, user.message);
+      redirect(res, this.approve(request, user));
+      return;
+    }
     if (this.consent === 'auto') {
       redirect(res, this.approve(request, 0));
       return;

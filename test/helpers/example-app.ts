@@ -3,7 +3,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import supertest from 'supertest';
 import type { FeishuFlow } from 'passport-feishu-oauth2';
-import { DEFAULT_APP, startMockFeishu, type MockFeishu } from 'passport-feishu-oauth2/testing';
+import { DEFAULT_APP, QR_SDK_PATH, startMockFeishu, type MockFeishu } from 'passport-feishu-oauth2/testing';
 import { createExampleApp, type ExampleFeishuOptions } from '../../example/app.js';
 import { consent, pathOf } from './app.js';
 
@@ -24,6 +24,8 @@ export interface ExampleSetup {
   appSecret?: string;
   /** What the example uses as `domain`; default the mock itself. A recording proxy goes here. */
   domain?: (mock: MockFeishu) => ExampleFeishuOptions['domain'] | Promise<ExampleFeishuOptions['domain']>;
+  /** Show the QR panel (the mock's QR SDK stand-in) and register the QR callback too. */
+  qr?: boolean;
 }
 
 /**
@@ -37,11 +39,11 @@ export async function startExample(setup: ExampleSetup = {}): Promise<RunningExa
   await once(server, 'listening');
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const appSecret = setup.appSecret ?? DEFAULT_APP.appSecret;
-  const mock = await startMockFeishu({ apps: [{ ...DEFAULT_APP, appSecret, redirectUris: [`${base}/auth/feishu/callback`] }] });
+  const mock = await startMockFeishu({ apps: [{ ...DEFAULT_APP, appSecret, redirectUris: [`${base}/auth/feishu/callback`, ...(setup.qr ? [`${base}/auth/feishu-qr/callback`] : [])] }] });
   const logs: string[] = [];
   const domain = setup.domain ? await setup.domain(mock) : mock.hosts;
   ready.app = createExampleApp({
-    feishu: { appId: mock.app.appId, appSecret, domain, brand: 'feishu', flow: setup.flow, jssdkURL: `${mock.hosts.open}/mock/h5sdk.js` },
+    feishu: { appId: mock.app.appId, appSecret, domain, brand: 'feishu', flow: setup.flow, jssdkURL: `${mock.hosts.open}/mock/h5sdk.js`, qrSdkURL: setup.qr ? `${mock.hosts.open}${QR_SDK_PATH}` : undefined },
     sessionSecret: 'example-test-session-secret',
     mockOrigin: mock.origin,
     trustProxy: setup.trustProxy,
