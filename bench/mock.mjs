@@ -4,9 +4,16 @@ import { createRequire } from 'node:module';
 import { processStats, serveParent } from './procs.mjs';
 
 const require = createRequire(import.meta.url);
-const { startMockFeishu } = require('../dist/testing/index.js');
+const { DEFAULT_APP, startMockFeishu } = require('../dist/testing/index.js');
 
-const mock = await startMockFeishu({ consent: 'auto', latency: 0 });
+// One origin for every path, as passport-feishu and the floor take it; each app process
+// listens on a free port, so the callback is registered with a wildcard port.
+const mock = await startMockFeishu({
+  consent: 'auto',
+  latency: 0,
+  singleOrigin: true,
+  apps: [{ ...DEFAULT_APP, redirectUris: ['http://127.0.0.1:*/auth/feishu/callback', 'http://localhost:*/auth/feishu/callback'] }],
+});
 
 serveParent({
   setLatency: ({ ms }) => {

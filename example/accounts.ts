@@ -33,6 +33,9 @@ export function identityOf(profile: FeishuProfile): Identity {
   };
 }
 
+/** As long as the example's session cookie lives. */
+const DEMO_ACCOUNT_TTL_MS = 7 * 24 * 3600 * 1000;
+
 export class IdentityTakenError extends Error {
   override readonly name = 'IdentityTakenError';
 }
@@ -47,6 +50,15 @@ export class Accounts {
 
   async get(id: string): Promise<Account | undefined> {
     return (await this.store.get(`account:${id}`)) as Account | undefined;
+  }
+
+  /**
+   * A new, empty account for whoever typed the demo password. One shared demo account
+   * would show every visitor the Feishu ids the previous one linked; a fresh one per
+   * sign-in shows each visitor only what they did themselves.
+   */
+  async createDemo(): Promise<Account> {
+    return this.attach({ id: randomUUID(), name: 'Demo User', identities: [] }, { provider: 'local', id: randomUUID(), displayName: 'demo' });
   }
 
   /** The account holding this identity, or a new one; the identity's details are refreshed. */
@@ -75,8 +87,10 @@ export class Accounts {
   private async attach(account: Account, identity: Identity): Promise<Account> {
     const others = account.identities.filter((i) => !(i.provider === identity.provider && i.id === identity.id));
     const updated: Account = { ...account, identities: [...others, identity] };
-    await this.store.set(`account:${updated.id}`, updated);
-    await this.store.set(identityKey(identity), updated.id);
+    // Anyone can make demo accounts, so they expire (with what was linked to them) rather than pile up.
+    const ttl = updated.identities.some((i) => i.provider === 'local') ? DEMO_ACCOUNT_TTL_MS : undefined;
+    await this.store.set(`account:${updated.id}`, updated, ttl);
+    await this.store.set(identityKey(identity), updated.id, ttl);
     return updated;
   }
 }

@@ -1,24 +1,31 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
-import express, { type ErrorRequestHandler, type Handler, type Request, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type Handler, type Request, type RequestHandler, type Response } from 'express';
 import session, { type Store } from 'express-session';
 import { Passport, type Authenticator } from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
-import { FeishuStrategy, MemoryCache, type FeishuCache, type FeishuFlow, type FeishuProfile, type VerifyCallback } from 'passport-feishu-oauth2';
+import {
+  FeishuStrategy,
+  MemoryCache,
+  type FeishuCache,
+  type FeishuCommonOptions,
+  type FeishuFlow,
+  type FeishuProfile,
+  type VerifyCallback,
+} from 'passport-feishu-oauth2';
 import { Accounts, IdentityTakenError, identityOf, type Account, type Identity } from './accounts.js';
+import { classifyFailure, failureFields, failureText, isFailureReason, type FailureReason } from './failures.js';
+import { parseBody, sameOriginOnly } from './guards.js';
+import { incidentOf, logLine, scrub, type ExampleLogger } from './log.js';
 import { errorPage, failurePage, inAppPage, profilePage, signInPage, type Site } from './views.js';
 
-declare module 'express-session' {
-  interface SessionData {
-    /** Where Passport's `failureMessage` option leaves the reason a sign-in failed. */
-    messages?: string[];
-  }
-}
+export type { ExampleLogger } from './log.js';
 
 export interface ExampleFeishuOptions {
   appId: string;
   appSecret: string;
-  /** 'feishu', 'lark', or the origin of the mock (or of a private deployment). */
-  domain: string;
+  /** 'feishu', 'lark', or the origin(s) of the mock (or of a private deployment). */
+  domain: NonNullable<FeishuCommonOptions['domain']>;
   /** With an origin as `domain`: the brand it plays (labels, profile.provider). Default from `domain`. */
   brand?: 'feishu' | 'lark';
   flow?: FeishuFlow;
@@ -26,7 +33,21 @@ export interface ExampleFeishuOptions {
   callbackURL?: string;
   /** The H5 JSSDK that the in-app sign-in page loads. */
   jssdkURL: string;
+  /**
+   * Feishu's web QR SDK (LarkSSOSDKWebQRCode-1.0.3.js) for the sign-in page's QR panel.
+   * Default: Feishu's or Lark's CDN copy when `domain` is 'feishu' or 'lark'; with an origin
+   * as `domain` (the mock, a private deployment) no QR panel unless this is set.
+   */
+  qrSdkURL?: string;
+  /** Default '/auth/feishu-qr/callback' on the host the browser used. */
+  qrCallbackURL?: string;
 }
+
+/** The QR SDK script on Feishu's and Lark's CDNs (feishu-api.md §5, §6.2). */
+export const QR_SDK_URLS = {
+  feishu: 'https://lf-package-cn.feishucdn.com/obj/feishu-static/lark/passport/qrcode/LarkSSOSDKWebQRCode-1.0.3.js',
+  lark: 'https://lf-package-us.larksuitecdn.com/obj/lark-static-us/lark/passport/qrcode/LarkSSOSDKWebQRCode-1.0.3.js',
+} as const;
 
 export interface ExampleAppOptions {
   feishu: ExampleFeishuOptions;
@@ -37,9 +58,22 @@ export interface ExampleAppOptions {
   cache?: FeishuCache;
   /** Set in mock mode: the pages say that Feishu is simulated. */
   mockOrigin?: string;
+  /**
+   * Express's `trust proxy` (TRUST_PROXY): the number of proxies in front of the app, or
+   * their addresses ('loopback', '10.0.0.0/8'). Then `X-Forwarded-Proto: https` makes the
+   * session cookie `Secure`. Unset, no forwarded header is believed.
+   */
+  trustProxy?: number | string;
+  /** Where errors and failed sign-ins are logged. Default: the console. */
+  logger?: ExampleLogger;
 }
 
-const DEMO = { username: 'demo', password: 'demo', name: 'Demo User' };
+const DEMO = { username: 'demo', password: 'demo' };
+
+const JSON_ROUTE = '/auth/feishu/inapp';
+
+/** The strategy refuses longer codes too; checking here keeps this route's own answer. */
+const MAX_CODE_LENGTH = 2048;
 
 /**
  * A real app would declare `namespace Express { interface User extends Account {} }`; this
@@ -49,24 +83,26 @@ function currentAccount(req: Request): Account | undefined {
   return req.user as Account | undefined;
 }
 
-/** Reads and clears what Passport's `failureMessage` left in the session. */
-function takeMessages(req: Request): string[] {
-  const messages = req.session.messages ?? [];
-  delete req.session.messages;
-  return messages;
+/** Compares without leaking, through timing, how much of the guess was right. */
+function sameSecret(given: string, expected: string): boolean {
+  // Equal-length digests, as timingSafeEqual needs.
+  return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(expected).digest());
 }
 
-function messageOf(info: unknown): string | undefined {
-  if (typeof info === 'string') return info;
-  if (info && typeof info === 'object' && 'message' in info && typeof info.message === 'string') return info.message;
-  return undefined;
+/** Every `code` this request carries (query and body), so the log can cut them out. */
+function codesOf(req: Request): string[] {
+  const body: unknown = req.body;
+  const found = [(req.query as Record<string, unknown>).code, body && typeof body === 'object' ? (body as Record<string, unknown>).code : undefined];
+  return found.flat().filter((value): value is string => typeof value === 'string');
 }
 
 export function createExampleApp(options: ExampleAppOptions): express.Express {
   const { feishu } = options;
+  const logger: ExampleLogger = options.logger ?? console;
   const accounts = new Accounts(options.cache);
   // Both Feishu strategies share one app_access_token: one cache, one fetch.
   const tokenCache = options.cache ?? new MemoryCache();
+  const secretsOf = (req: Request): string[] => [feishu.appSecret, options.sessionSecret, ...codesOf(req)];
 
   // An instance rather than the `passport` singleton, so tests can run several apps in one
   // process. @types/passport leaves authenticate()'s middleware `any`; it is a RequestHandler.
@@ -77,13 +113,13 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
   });
 
   /** Signed out: the account holding this identity (or a new one). Signed in: link it to that account. */
-  async function signInOrLink(req: Request, identity: Identity): Promise<Account | { refused: string }> {
+  async function signInOrLink(req: Request, identity: Identity): Promise<Account | { refused: FailureReason }> {
     const current = currentAccount(req);
     if (!current) return accounts.signIn(identity);
     try {
       return await accounts.link(current.id, identity);
     } catch (err) {
-      if (err instanceof IdentityTakenError) return { refused: err.message };
+      if (err instanceof IdentityTakenError) return { refused: 'taken' };
       throw err;
     }
   }
@@ -91,7 +127,7 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
   function verify(req: Request, _accessToken: string, _refreshToken: string, profile: FeishuProfile, done: VerifyCallback): void {
     // Keep the tokens (the refresh token especially) only if the app calls Feishu APIs as the user.
     signInOrLink(req, identityOf(profile)).then(
-      (result) => ('refused' in result ? done(null, false, { message: result.refused }) : done(null, result)),
+      (result) => ('refused' in result ? done(null, false, { reason: result.refused }) : done(null, result)),
       done,
     );
   }
@@ -104,19 +140,54 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
   // In-app codes come from tt.requestAccess, bound to no redirect URL: so no callbackURL (no
   // redirect_uri is sent) and no state (there is no redirect round trip to protect).
   passport.use(new FeishuStrategy({ ...credentials, name: 'feishu-inapp', state: false, passReqToCallback: true }, verify));
+  // Scan-to-sign-in: the QR SDK's goto is the suite authorize URL (the official sample's), so
+  // this strategy uses the suite flow whatever `flow` the button uses. Its own session key keeps
+  // its state apart from the button's when both authorize pages share a host (the mock).
+  const qrSdkURL = feishu.qrSdkURL ?? (feishu.domain === 'feishu' || feishu.domain === 'lark' ? QR_SDK_URLS[feishu.domain] : undefined);
+  const qr = new FeishuStrategy(
+    { ...credentials, flow: 'suite', name: 'feishu-qr', sessionKey: 'oauth2:feishu-qr', callbackURL: feishu.qrCallbackURL ?? '/auth/feishu-qr/callback', state: true, passReqToCallback: true },
+    verify,
+  );
+  passport.use(qr);
 
   passport.use(
     new LocalStrategy((username, password, done) => {
-      if (username !== DEMO.username || password !== DEMO.password) {
-        done(null, false, { message: 'Wrong username or password. The demo account is demo / demo.' });
+      const known = [sameSecret(username, DEMO.username), sameSecret(password, DEMO.password)];
+      if (!known.every(Boolean)) {
+        done(null, false);
         return;
       }
-      accounts.signIn({ provider: 'local', id: DEMO.username, displayName: DEMO.name }).then((account) => done(null, account), done);
+      accounts.createDemo().then((account) => done(null, account), done);
     }),
   );
 
+  /** Logs a failed sign-in (the strategy's message, never the query's) and returns its reason. */
+  function failed(req: Request, info: unknown, status: unknown): FailureReason {
+    const reason = classifyFailure(req, info, status);
+    const fields = failureFields(req, reason, info, status);
+    if (typeof fields.message === 'string') fields.message = scrub(fields.message, secretsOf(req));
+    logger.info(logLine('sign-in failed', { route: `${req.method} ${req.path}`, ...fields }));
+    return reason;
+  }
+
+  const crossSitePage = (res: Response): void => {
+    res.status(403).send(errorPage(site, { title: 'Request refused', text: 'This request came from another site, so it was refused.' }));
+  };
+  const crossSiteJson = (res: Response): void => {
+    res.status(403).json({ error: 'This request came from another site, so it was refused.' });
+  };
+  const badBodyPage = (res: Response, status: 400 | 413): void => {
+    res.status(status).send(errorPage(site, { title: 'Request refused', text: status === 413 ? 'The form you sent is too large.' : 'The form you sent could not be read.' }));
+  };
+  const badBodyJson = (res: Response, status: 400 | 413): void => {
+    res.status(status).json({ error: status === 413 ? 'The request body is too large.' : 'The request body could not be read.' });
+  };
+
   const app = express();
   app.disable('x-powered-by');
+  // Behind a TLS-terminating proxy, req.secure (and so the cookie's Secure flag below) and
+  // passport-oauth2's relative callbackURL come from X-Forwarded-Proto/-Host only with this.
+  if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
   app.use(express.static(path.join(__dirname, 'public'), { maxAge: '1h' }));
   app.use(
     session({
@@ -124,9 +195,12 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
       secret: options.sessionSecret,
       store: options.sessionStore,
       resave: false,
+      // No session, and no cookie, until a sign-in starts: page views by anonymous visitors
+      // cost no storage and hand out no identifier.
       saveUninitialized: false,
       // 'lax' still sends the cookie on Feishu's redirect back (a top-level GET) but not on
-      // cross-site POSTs. 'auto' marks it Secure over HTTPS (behind a proxy: app.set('trust proxy', 1)).
+      // cross-site POSTs. 'auto' marks it Secure when req.secure: HTTPS, or behind a trusted
+      // proxy that says X-Forwarded-Proto: https.
       cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: 7 * 24 * 3600 * 1000 },
     }),
   );
@@ -134,34 +208,70 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
 
   app.get('/', (req, res) => res.redirect(currentAccount(req) ? '/profile' : '/login'));
   app.get('/login', (req, res) => {
-    res.send(signInPage(site, takeMessages(req)));
+    res.send(signInPage(site, req.query.failed === 'password' ? 'Wrong username or password. The demo password is demo / demo.' : undefined, qrSdkURL));
   });
-  app.post('/login/password', express.urlencoded({ extended: false, limit: '2kb' }), passport.authenticate('local', { successRedirect: '/profile', failureRedirect: '/login', failureMessage: true }));
+  app.post(
+    '/login/password',
+    sameOriginOnly(crossSitePage),
+    parseBody(express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 10 }), badBodyPage),
+    passport.authenticate('local', { successRedirect: '/profile', failureRedirect: '/login?failed=password' }),
+  );
 
   app.get('/auth/feishu', passport.authenticate('feishu'));
-  app.get('/auth/feishu/callback', passport.authenticate('feishu', { successRedirect: '/profile', failureRedirect: '/login/failed', failureMessage: true }));
-  app.get('/login/failed', (req, res) => {
-    // The strategy fails a Deny (access_denied) with a message; the fallback covers a session lost on the way.
-    res.send(failurePage(site, takeMessages(req).at(-1) ?? `You cancelled the ${site.brand} sign-in, or it could not finish.`));
-  });
-
-  app.get('/inapp', (_req, res) => {
-    res.send(inAppPage(site, { appId: feishu.appId, jssdkURL: feishu.jssdkURL }));
-  });
-  // express.json() reads only application/json, which a cross-site form cannot send: no CSRF token needed.
-  app.post('/auth/feishu/inapp', express.json({ limit: '4kb' }), (req, res, next) => {
-    const code = (req.body as { code?: unknown } | undefined)?.code;
-    if (typeof code !== 'string' || !code) {
-      res.status(400).json({ error: 'POST {"code": "…"} from tt.requestAccess as JSON.' });
-      return;
-    }
-    passport.authenticate('feishu-inapp', (err: unknown, user?: Express.User | false | null, info?: unknown) => {
+  /** Feishu's redirect back, for the button ('feishu') and for the QR code ('feishu-qr'). */
+  const callback = (name: 'feishu' | 'feishu-qr'): RequestHandler => (req, res, next) => {
+    passport.authenticate(name, (err: unknown, user?: Express.User | false | null, info?: unknown, status?: unknown) => {
       if (err) {
         next(err);
         return;
       }
       if (!user) {
-        res.status(401).json({ error: messageOf(info) ?? `${site.brand} did not sign you in.` });
+        // Only the reason travels: /login/failed shows its fixed text, whatever the link said.
+        res.redirect(`/login/failed?reason=${failed(req, info, status)}`);
+        return;
+      }
+      req.logIn(user, (loginErr: unknown) => (loginErr ? next(loginErr) : res.redirect('/profile')));
+    })(req, res, next);
+  };
+  app.get('/auth/feishu/callback', callback('feishu'));
+  app.get('/auth/feishu-qr/callback', callback('feishu-qr'));
+  // The QR panel's goto: the suite authorize URL with a state saved in the session. Only our
+  // own page may ask (a cross-site fetch would plant a session), and the answer is never cached.
+  if (qrSdkURL) {
+    app.get('/auth/feishu-qr/goto', sameOriginOnly(crossSiteJson), (req, res, next) => {
+      qr.buildAuthorizationURL(req).then((goto) => {
+        res.set('cache-control', 'no-store').json({ goto });
+      }, next);
+    });
+  }
+  app.get('/login/failed', (req, res) => {
+    const reason = isFailureReason(req.query.reason) ? req.query.reason : 'unknown';
+    res.send(failurePage(site, failureText(reason, site.brand)));
+  });
+
+  app.get('/inapp', (_req, res) => {
+    res.send(inAppPage(site, { appId: feishu.appId, jssdkURL: feishu.jssdkURL }));
+  });
+  app.post(JSON_ROUTE, sameOriginOnly(crossSiteJson), parseBody(express.json({ limit: '4kb' }), badBodyJson), (req, res, next) => {
+    // The strategy reads `req.query.code` before `req.body.code`. This route takes its code
+    // from the body only, so a query string (a second code, an `error`) is refused outright.
+    if (Object.keys(req.query).length > 0) {
+      res.status(400).json({ error: 'Send the code in the JSON body, with no query string.' });
+      return;
+    }
+    const code = (req.body as { code?: unknown } | undefined)?.code;
+    if (typeof code !== 'string' || !code || code.length > MAX_CODE_LENGTH) {
+      res.status(400).json({ error: 'POST {"code": "…"} from tt.requestAccess as JSON.' });
+      return;
+    }
+    passport.authenticate('feishu-inapp', (err: unknown, user?: Express.User | false | null, info?: unknown, status?: unknown) => {
+      if (err) {
+        next(err);
+        return;
+      }
+      if (!user) {
+        const reason = failed(req, info, status);
+        res.status(401).json({ error: failureText(reason, site.brand), reason });
         return;
       }
       req.logIn(user, (loginErr: unknown) => {
@@ -184,20 +294,32 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
     res.set('cache-control', 'no-store').send(profilePage(site, account));
   });
 
-  app.post('/logout', (req, res, next) => {
+  // POST only, and only from our own pages: a cross-site form or image must not sign anyone out.
+  app.post('/logout', sameOriginOnly(crossSitePage), (req, res, next) => {
     req.logout((err: unknown) => (err ? next(err) : res.redirect('/login')));
   });
+  app.all('/logout', (_req, res) => {
+    res.status(405).set('allow', 'POST').send(errorPage(site, { title: 'Sign out', text: 'Use the Sign out button to sign out.' }));
+  });
 
-  const onError: ErrorRequestHandler = (err: unknown, req, res, next) => {
-    console.error(err);
-    // express-session can report a failed save after the redirect went out (a Redis outage).
+  /**
+   * Everything the routes did not expect: Feishu refusing the app, a timeout, a session store
+   * outage, our own bugs. The visitor gets a fixed text and two references; Feishu's message,
+   * codes and setup hints go to the log only, with every secret the app holds cut out.
+   */
+  const onError: ErrorRequestHandler = (err: unknown, req, res, _next) => {
+    const incident = incidentOf(err, secretsOf(req));
+    logger.error(logLine('request failed', { route: `${req.method} ${req.path}`, ...incident.fields }));
+    // express-session can report a failed save after the redirect went out (a Redis outage);
+    // the answer is half-sent, so end the connection as Express itself would.
     if (res.headersSent) {
-      next(err);
+      req.socket.destroy();
       return;
     }
-    const message = err instanceof Error ? err.message : 'Unexpected error.';
-    if (req.path === '/auth/feishu/inapp') res.status(500).json({ error: message });
-    else res.status(500).send(errorPage(site, message));
+    const status = incident.upstream ? 502 : 500;
+    const text = `We could not sign you in because of a problem on our side${incident.upstream ? ` or at ${site.brand}` : ''}. Please try again in a moment.`;
+    if (req.path === JSON_ROUTE) res.status(status).json({ error: text, reference: incident.ref, feishuLogId: incident.feishuLogId });
+    else res.status(status).send(errorPage(site, { title: 'Something went wrong', text, ref: incident.ref, feishuLogId: incident.feishuLogId }));
   };
   app.use(onError);
   return app;

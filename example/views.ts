@@ -49,15 +49,54 @@ function avatar(name: string, url: string | undefined, size: 'large' | 'small' =
 /** A generic paper plane (飞, "fly"), not Feishu's trademarked logo. */
 const PLANE = new Html('<svg class="glyph" viewBox="0 0 24 24" aria-hidden="true"><path d="M21.5 2.5 10.8 13.2M21.5 2.5 14.7 21.6l-3.9-8.4-8.3-3.9z"/></svg>');
 
-export function signInPage(site: Site, messages: readonly string[]): string {
+/**
+ * Feishu's web QR SDK (feishu-api.md §6.2): it frames a QR code from Feishu in #feishu-qr and,
+ * once the user approves on the phone, posts `{ source: 'qrcode', tmp_code }` to this page.
+ * The page checks the sender with the SDK's matchOrigin/matchData and navigates to
+ * `goto&tmp_code=…`; Feishu then redirects to /auth/feishu-qr/callback with a code.
+ * The goto comes from our own route, which saves its state in the session: fetching it starts
+ * a session, as /auth/feishu does, while the page view itself still sets no cookie.
+ */
+const QR_SCRIPT = new Html(`<script>
+(function () {
+  var status = document.getElementById('qr-status');
+  function unavailable() { status.textContent = 'The QR code could not load. Use the button instead.'; }
+  if (typeof window.QRLogin !== 'function') return unavailable();
+  fetch('/auth/feishu-qr/goto', { credentials: 'same-origin', cache: 'no-store' })
+    .then(function (res) { if (!res.ok) throw new Error('goto ' + res.status); return res.json(); })
+    .then(function (body) {
+      var goto = body.goto;
+      var qr = window.QRLogin({ id: 'feishu-qr', goto: goto, width: '240', height: '240', style: 'border: none; display: block' });
+      window.addEventListener('message', function (event) {
+        if (!qr.matchOrigin(event.origin) || !qr.matchData(event.data)) return;
+        status.textContent = 'Signing you in…';
+        window.location.href = goto + '&tmp_code=' + encodeURIComponent(event.data.tmp_code);
+      });
+    })
+    .catch(unavailable);
+})();
+</script>`);
+
+function qrPanel(site: Site, qrSdkURL: string): Html {
+  return html`<aside class="qr-panel" aria-labelledby="qr-title">
+  <h2 id="qr-title">Scan to sign in</h2>
+  <div id="feishu-qr" class="qr-box"></div>
+  <p class="hint" id="qr-status" role="status">Open the ${site.brand} app on your phone and scan the code.</p>
+</aside>
+<script src="${qrSdkURL}"></script>
+${QR_SCRIPT}`;
+}
+
+/** `alert` is one of the app's own fixed texts, never text from the request. */
+export function signInPage(site: Site, alert?: string, qrSdkURL?: string): string {
   const notice = site.mockOrigin
     ? html`<p class="notice"><strong>Mock mode:</strong> ${site.brand} is simulated on this machine, no account needed.</p>`
     : undefined;
-  const errors = messages.length ? html`<p class="alert" role="alert">${messages.at(-1)}</p>` : undefined;
+  const errors = alert ? html`<p class="alert" role="alert">${alert}</p>` : undefined;
   return layout(
     site,
     'Sign in',
-    html`<section class="card card-narrow">
+    html`<div class="${qrSdkURL ? 'signin-split' : 'signin-single'}"><section class="card card-narrow">
   <h1>Sign in</h1>
   <p class="lead">Use your ${site.brand} account or the demo password.</p>
   ${errors}
@@ -68,9 +107,10 @@ export function signInPage(site: Site, messages: readonly string[]): string {
     <label>Password<input name="password" type="password" autocomplete="current-password" required></label>
     <button class="btn btn-secondary btn-block" type="submit">Sign in with password</button>
   </form>
-  <p class="hint">Demo account: <code>demo</code> / <code>demo</code></p>
+  <p class="hint">Demo password: <code>demo</code> / <code>demo</code>, a new empty account at each sign-in</p>
   ${notice}
 </section>
+${qrSdkURL && qrPanel(site, qrSdkURL)}</div>
 <p class="aside">Opening this inside the ${site.brand} app? <a href="/inapp">Use in-app sign-in</a></p>`,
   );
 }
@@ -87,7 +127,7 @@ function feishuDetails(identity: Identity): Html {
 
 export function profilePage(site: Site, account: Account): string {
   const feishu = account.identities.find((i) => i.provider !== 'local');
-  const methods = account.identities.map((i) => html`<li><span class="dot dot-${i.provider}"></span>${label(i.provider)}<span class="muted">${i.provider === 'local' ? i.id : i.displayName}</span></li>`);
+  const methods = account.identities.map((i) => html`<li><span class="dot dot-${i.provider}"></span>${label(i.provider)}<span class="muted">${i.displayName}</span></li>`);
   const link = feishu
     ? undefined
     : html`<a class="btn btn-brand" href="/auth/feishu">${PLANE}Link your ${site.brand} account</a>`;
@@ -112,6 +152,7 @@ export function profilePage(site: Site, account: Account): string {
   );
 }
 
+/** `message` is one of the app's fixed failure texts (failures.ts). */
 export function failurePage(site: Site, message: string): string {
   return layout(
     site,
@@ -125,14 +166,26 @@ export function failurePage(site: Site, message: string): string {
   );
 }
 
-export function errorPage(site: Site, message: string): string {
+/** What an error page may say: a fixed text, and the references support needs to find the log line. */
+export interface ErrorNotice {
+  title: string;
+  text: string;
+  ref?: string;
+  feishuLogId?: string;
+}
+
+export function errorPage(site: Site, notice: ErrorNotice): string {
+  const refs = notice.ref
+    ? html`<p class="hint">If this keeps happening, give support this reference: <code class="ref">${notice.ref}</code>${notice.feishuLogId && html` (${site.brand} log id <code class="feishu-log-id">${notice.feishuLogId}</code>)`}</p>`
+    : undefined;
   return layout(
     site,
-    'Something went wrong',
+    notice.title,
     html`<section class="card card-narrow">
   <div class="icon-failed" aria-hidden="true">!</div>
-  <h1>Something went wrong</h1>
-  <p class="alert">${message}</p>
+  <h1>${notice.title}</h1>
+  <p class="alert">${notice.text}</p>
+  ${refs}
   <div class="actions"><a class="btn btn-secondary" href="/login">Back to sign in</a></div>
 </section>`,
   );
@@ -165,7 +218,7 @@ const IN_APP_SCRIPT = new Html(`<script>
       .then(function (res) { return res.json().then(function (body) { return { ok: res.ok, body: body }; }); })
       .then(function (answer) {
         if (answer.ok) location.assign('/profile');
-        else show(answer.body.error || 'Sign-in failed.');
+        else show((answer.body.error || 'Sign-in failed.') + (answer.body.reference ? ' Reference: ' + answer.body.reference : ''));
       })
       .catch(function (err) { show('Could not reach the server: ' + err); });
   }

@@ -1,16 +1,59 @@
+import { createHash } from 'node:crypto';
 import type { AppTokenSource } from './app-token.js';
 import type { FeishuCache } from './cache.js';
 import { APP_TOKEN_PATHS, type FeishuHosts } from './endpoints.js';
 import { FeishuAPIError } from './errors.js';
+import type { AppTicketEventInfo } from './events.js';
 import { requestFeishu } from './http.js';
 import type { AppTicketSource } from './options.js';
 
 /** Feishu's code for "get app access token fail", which the Go SDK reads as a stale app_ticket. */
 const TICKET_REJECTED = 10012;
 
+/**
+ * Feishu retries an unanswered event after 15 s, 5 min, 1 h and 6 h (about 7.1 h in all),
+ * with the same event id; ids are remembered a little longer than that.
+ */
+const SEEN_EVENT_TTL_MS = 8 * 60 * 60 * 1000;
+
 /** Where the event handler leaves app_ticket events and store-app strategies read them. */
 export function appTicketKey(hosts: FeishuHosts, appId: string): string {
   return `passport-feishu:${hosts.open}:${appId}:app_ticket`;
+}
+
+/** The cached value: the ticket and the time of the event that brought it. */
+interface StoredTicket {
+  readonly ticket: string;
+  readonly createdAt?: number;
+}
+
+/** Reads what `saveAppTicket` stored; a plain string is a ticket saved by version 0.1. */
+function storedTicket(value: unknown): StoredTicket | undefined {
+  if (typeof value === 'string') return value ? { ticket: value } : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { ticket, createdAt } = value as Partial<Record<keyof StoredTicket, unknown>>;
+  if (typeof ticket !== 'string' || !ticket) return undefined;
+  return typeof createdAt === 'number' && Number.isFinite(createdAt) ? { ticket, createdAt } : { ticket };
+}
+
+/**
+ * Stores a ticket under `key` unless its event id was seen before or a ticket from a
+ * later event is already there; resolves to whether it was stored. Get-then-set is not
+ * atomic across instances: two deliveries of one event racing each other may both be
+ * stored, which is harmless, as they carry the same ticket.
+ */
+export async function saveAppTicket(cache: FeishuCache, key: string, ticket: string, event: AppTicketEventInfo, ttlMs: number): Promise<boolean> {
+  // Hashed: the id is the sender's text, and a cache key should not be.
+  const seenKey = event.eventId === undefined ? undefined : `${key}:seen:${createHash('sha256').update(event.eventId).digest('hex')}`;
+  if (seenKey !== undefined && (await cache.get(seenKey)) !== undefined) return false;
+  const createdAt = typeof event.createdAt === 'number' && Number.isFinite(event.createdAt) ? event.createdAt : undefined;
+  const stored = storedTicket(await cache.get(key));
+  if (stored?.createdAt !== undefined && createdAt !== undefined && createdAt < stored.createdAt) return false;
+  const record: StoredTicket = createdAt === undefined ? { ticket } : { ticket, createdAt };
+  await cache.set(key, record, ttlMs);
+  // Marked after the write: an event whose write failed is answered 500, and Feishu's retry must get through.
+  if (seenKey !== undefined) await cache.set(seenKey, true, SEEN_EVENT_TTL_MS);
+  return true;
 }
 
 export interface AppTokenSourceOptions {
@@ -43,8 +86,11 @@ export function appTokenSource(options: AppTokenSourceOptions): AppTokenSource {
   };
   const readTicket = async (): Promise<string | undefined> => {
     const source = options.appTicket;
-    const value = typeof source === 'function' ? await source() : source ?? (await options.cache.get(appTicketKey(hosts, clientID)));
-    return typeof value === 'string' && value ? value : undefined;
+    if (source !== undefined) {
+      const value = typeof source === 'function' ? await source() : source;
+      return typeof value === 'string' && value ? value : undefined;
+    }
+    return storedTicket(await options.cache.get(appTicketKey(hosts, clientID)))?.ticket;
   };
 
   return {

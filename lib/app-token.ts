@@ -1,7 +1,8 @@
 import { InternalOAuthError } from 'passport-oauth2';
 import type { FeishuCache } from './cache.js';
-import { FeishuAPIError, redact } from './errors.js';
+import { FeishuAPIError } from './errors.js';
 import { requestFeishu, TransportError } from './http.js';
+import type { HeldSecrets } from './secrets.js';
 
 /**
  * The official SDKs renew 3 minutes before `expire` (node-sdk issue #14): a token
@@ -35,7 +36,8 @@ export interface AppTokenManagerOptions {
   readonly cache: FeishuCache;
   readonly cacheKey: string;
   readonly timeout: number;
-  readonly secrets: readonly string[];
+  /** Where the tokens this manager hands out are recorded, so no message ever quotes one. */
+  readonly secrets: HeldSecrets;
 }
 
 /**
@@ -54,7 +56,11 @@ export class AppTokenManager {
   async get(): Promise<string> {
     if (this.inflight) return this.inflight;
     const cached = await this.options.cache.get(this.options.cacheKey);
-    if (isCachedToken(cached) && cached.expiresAt > Date.now()) return cached.token;
+    if (isCachedToken(cached) && cached.expiresAt > Date.now()) {
+      // Another instance may have fetched it (a shared cache): this one holds it from now on.
+      this.options.secrets.hold('appToken', cached.token);
+      return cached.token;
+    }
     this.inflight ??= this.fetch().finally(() => {
       this.inflight = undefined;
     });
@@ -86,26 +92,29 @@ export class AppTokenManager {
     const { source, timeout, cache, cacheKey, secrets } = this.options;
     this.fetches += 1;
     let res;
+    const body = await source.body();
+    if (body.app_ticket) secrets.hold('appTicket', body.app_ticket);
     try {
-      res = await requestFeishu({ url: source.url, method: 'POST', json: await source.body() }, timeout);
+      res = await requestFeishu({ url: source.url, method: 'POST', json: body }, timeout);
     } catch (err) {
       if (err instanceof TransportError) throw new InternalOAuthError('Failed to obtain app_access_token', err);
       throw err;
     }
-    const body = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as Record<string, unknown>;
+    const answer = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as Record<string, unknown>;
     // auth/v3 answers carry their fields at top level, not under `data` (feishu-api.md §4.1).
-    const token = body.app_access_token;
-    const expire = body.expire;
-    if (body.code !== 0 || typeof token !== 'string' || !token || typeof expire !== 'number') {
-      const feishuCode = typeof body.code === 'number' ? body.code : undefined;
+    const token = answer.app_access_token;
+    const expire = answer.expire;
+    if (answer.code !== 0 || typeof token !== 'string' || !token || typeof expire !== 'number') {
+      const feishuCode = typeof answer.code === 'number' ? answer.code : undefined;
       await source.onError?.(feishuCode);
       throw new FeishuAPIError('Failed to obtain app_access_token', {
         feishuCode,
-        msg: redact(typeof body.msg === 'string' ? body.msg : 'answer without app_access_token', secrets),
+        msg: secrets.scrub(typeof answer.msg === 'string' ? answer.msg : 'answer without app_access_token'),
         logId: res.logId,
         status: res.status,
       });
     }
+    secrets.hold('appToken', token);
     const ttl = expire * 1000 - EXPIRY_MARGIN_MS;
     // A cache that cannot store it costs a fetch next time, not this login.
     if (ttl > 0) await cache.set(cacheKey, { token, expiresAt: Date.now() + ttl } satisfies CachedToken, ttl).catch(() => undefined);

@@ -1,10 +1,12 @@
 import { InternalOAuthError } from 'passport-oauth2';
 import { readAnswer } from './answers.js';
 import type { AppTokenManager } from './app-token.js';
+import { assertionProof, secretProof, type ClientAssertionProvider, type ClientProof } from './client-assertion.js';
 import type { ClientAuth, FlowSpec } from './endpoints.js';
-import { FeishuAPIError, FeishuTokenError, oauthErrorFor, redact } from './errors.js';
+import { FeishuAPIError, FeishuTokenError, oauthErrorFor } from './errors.js';
 import { requestFeishu, TransportError, type FeishuResponse } from './http.js';
 import { pickUserInfo, type FeishuUserInfo } from './profile.js';
+import type { HeldSecrets } from './secrets.js';
 
 /** A token answer as Feishu sent it (v1 `data`, v2/v3 top level, suite bare JSON). */
 export interface FeishuTokenParams {
@@ -43,14 +45,21 @@ export interface FeishuClientOptions {
   readonly userInfoURL: string;
   readonly clientID: string;
   readonly clientSecret: string;
+  /** Keyless apps (v3): authenticate each token request with an assertion from this provider instead of the secret. */
+  readonly clientAssertion?: ClientAssertionProvider | undefined;
   readonly timeout: number;
   readonly appTokens: AppTokenManager;
+  readonly secrets: HeldSecrets;
 }
 
 interface Sender {
   /** Whether the request carries the app_access_token as Bearer (v1). */
   readonly appToken: boolean;
-  request(url: string, body: Readonly<Record<string, string>>, auth: { bearer?: string; credentials: Record<string, string>; timeout: number }): Promise<FeishuResponse>;
+  request(
+    url: string,
+    body: Readonly<Record<string, string>>,
+    auth: { bearer?: string; credentials: Readonly<Record<string, string>>; headers?: Readonly<Record<string, string>>; timeout: number },
+  ): Promise<FeishuResponse>;
 }
 
 /** How each flow authenticates the token request (endpoints.ts `ClientAuth`). */
@@ -61,13 +70,16 @@ const SEND: Readonly<Record<ClientAuth, Sender>> = {
   },
   client_secret_json: {
     appToken: false,
-    request: (url, body, { credentials, timeout }) => requestFeishu({ url, method: 'POST', json: { ...body, ...credentials } }, timeout),
+    request: (url, body, { credentials, headers, timeout }) => requestFeishu({ url, method: 'POST', json: { ...body, ...credentials }, headers }, timeout),
   },
   client_secret_form: {
     appToken: false,
-    request: (url, body, { credentials, timeout }) => requestFeishu({ url, method: 'POST', form: { ...body, ...credentials } }, timeout),
+    request: (url, body, { credentials, headers, timeout }) => requestFeishu({ url, method: 'POST', form: { ...body, ...credentials }, headers }, timeout),
   },
 };
+
+/** RFC 6749 error names are lower-case words joined by underscores. */
+const OAUTH_ERROR_NAME = /^[a-z_]{1,64}$/;
 
 function num(value: unknown): number | undefined {
   return typeof value === 'number' ? value : undefined;
@@ -77,24 +89,20 @@ function num(value: unknown): number | undefined {
 export class FeishuClient {
   constructor(private readonly options: FeishuClientOptions) {}
 
-  private get secrets(): readonly string[] {
-    return [this.options.clientSecret];
-  }
-
-  exchangeCode(code: string, extra: { redirectUri?: string | undefined; codeVerifier?: string | undefined }): Promise<TokenResult> {
+  /** `scope` narrows the token (v2/v3); the strategy refuses it for other flows before calling. */
+  exchangeCode(code: string, extra: { redirectUri?: string | undefined; codeVerifier?: string | undefined; scope?: string | undefined }): Promise<TokenResult> {
     const body: Record<string, string> = { grant_type: 'authorization_code', code };
     if (extra.redirectUri && this.options.flow.sendsRedirectUri) body.redirect_uri = extra.redirectUri;
     if (extra.codeVerifier) body.code_verifier = extra.codeVerifier;
+    if (extra.scope) body.scope = extra.scope;
     return this.grant(this.options.tokenURL, body, 'Failed to obtain access token');
   }
 
-  async refresh(refreshToken: string): Promise<FeishuTokenSet> {
+  async refresh(refreshToken: string, narrowTo?: string): Promise<FeishuTokenSet> {
+    const body: Record<string, string> = { grant_type: 'refresh_token', refresh_token: refreshToken };
+    if (narrowTo) body.scope = narrowTo;
     try {
-      const { accessToken, refreshToken: next, expiresIn, refreshExpiresIn, scope, params } = await this.grant(
-        this.options.refreshURL,
-        { grant_type: 'refresh_token', refresh_token: refreshToken },
-        'Failed to refresh access token',
-      );
+      const { accessToken, refreshToken: next, expiresIn, refreshExpiresIn, scope, params } = await this.grant(this.options.refreshURL, body, 'Failed to refresh access token');
       return { accessToken, refreshToken: next, expiresIn, refreshExpiresIn, scope, params };
     } catch (err) {
       if (err instanceof TransportError) throw new InternalOAuthError('Failed to refresh access token', err);
@@ -113,7 +121,7 @@ export class FeishuClient {
     if (!read.ok) {
       throw new FeishuAPIError('Failed to fetch user profile', {
         feishuCode: read.feishuCode,
-        msg: redact(read.msg, [accessToken, ...this.secrets]),
+        msg: this.options.secrets.scrub(read.msg, [accessToken]),
         logId: res.logId,
         status: res.status,
       });
@@ -122,18 +130,25 @@ export class FeishuClient {
   }
 
   private async grant(url: string, body: Record<string, string>, context: string): Promise<TokenResult> {
-    const { flow, clientID, clientSecret, timeout, appTokens } = this.options;
+    const { flow, timeout, appTokens } = this.options;
     const sender = SEND[flow.token.clientAuth];
-    const credentials = { client_id: clientID, client_secret: clientSecret };
+    // Before the request: a provider that fails means no request at all.
+    const proof = await this.proof(url);
     // Parsing happens inside the attempt so a rejected app token, reported in the body
     // with HTTP 200, reaches the manager's drop-and-retry.
     const attempt = async (bearer?: string): Promise<TokenResult> => {
-      const res = await sender.request(url, body, { bearer, credentials, timeout });
+      const res = await sender.request(proof.url, body, { bearer, credentials: proof.fields, headers: proof.headers, timeout });
       const read = readAnswer(flow.token.answer, res.body, res.status, 'access_token');
-      if (!read.ok) throw this.tokenError(context, read, res);
+      if (!read.ok) throw this.tokenError(context, read, res, [body.code, body.code_verifier, body.refresh_token, proof.secret]);
       return this.tokenResult(read.fields);
     };
     return sender.appToken ? appTokens.use(attempt) : attempt();
+  }
+
+  /** The app's credentials for one token request: the assertion of a keyless app, else the secret. */
+  private proof(url: string): ClientProof | Promise<ClientProof> {
+    const { clientID, clientSecret, clientAssertion } = this.options;
+    return clientAssertion ? assertionProof(clientAssertion, clientID, url) : secretProof(clientID, clientSecret, url);
   }
 
   private tokenResult(fields: Readonly<Record<string, unknown>>): TokenResult {
@@ -151,10 +166,17 @@ export class FeishuClient {
     };
   }
 
-  private tokenError(context: string, read: Extract<ReturnType<typeof readAnswer>, { ok: false }>, res: FeishuResponse): FeishuTokenError {
-    return new FeishuTokenError(context, read.oauthError ?? oauthErrorFor(read.feishuCode), {
+  private tokenError(
+    context: string,
+    read: Extract<ReturnType<typeof readAnswer>, { ok: false }>,
+    res: FeishuResponse,
+    sent: ReadonlyArray<string | undefined>,
+  ): FeishuTokenError {
+    // `error` becomes `err.code`, which apps compare and log: only an OAuth error name may pass.
+    const oauthError = read.oauthError && OAUTH_ERROR_NAME.test(read.oauthError) ? read.oauthError : oauthErrorFor(read.feishuCode);
+    return new FeishuTokenError(context, oauthError, {
       feishuCode: read.feishuCode,
-      msg: redact(read.msg, this.secrets),
+      msg: this.options.secrets.scrub(read.msg, sent),
       logId: res.logId,
       status: res.status,
     });

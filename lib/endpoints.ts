@@ -68,6 +68,10 @@ export interface FlowSpec {
   readonly sendsRedirectUri: boolean;
   /** Whether Feishu checks PKCE in this flow (only the v2/v3 OAuth endpoints do). */
   readonly pkce: boolean;
+  /** Whether the token and refresh requests take a `scope` that narrows the token (v2/v3, feishu-api.md §3.2, §10.6). */
+  readonly tokenScope: boolean;
+  /** Whether the token endpoint takes an RFC 7523 client assertion instead of the secret (v3 only, §10.4). */
+  readonly clientAssertion: boolean;
 }
 
 const USER_INFO: FlowSpec['userInfo'] = { host: 'open', path: '/open-apis/authen/v1/user_info', answer: 'envelope' };
@@ -81,6 +85,8 @@ const V2: FlowSpec = {
   userInTokenAnswer: false,
   sendsRedirectUri: true,
   pkce: true,
+  tokenScope: true,
+  clientAssertion: false,
 };
 
 export const FLOWS: Readonly<Record<FeishuFlow, FlowSpec>> = {
@@ -92,6 +98,8 @@ export const FLOWS: Readonly<Record<FeishuFlow, FlowSpec>> = {
     userInTokenAnswer: true,
     sendsRedirectUri: false,
     pkce: false,
+    tokenScope: false,
+    clientAssertion: false,
   },
   v2: V2,
   v3: {
@@ -99,6 +107,8 @@ export const FLOWS: Readonly<Record<FeishuFlow, FlowSpec>> = {
     // feishu-api.md §9.1: only the official node-sdk (2026) is known to call this endpoint; its shapes mirror v2.
     token: { ...V2.token, host: 'accounts', path: '/oauth/v3/token' },
     refresh: { host: 'accounts', path: '/oauth/v3/token' },
+    // node-sdk 1.74 sends client assertions to /oauth/v3/token only (feishu-api.md §10.4).
+    clientAssertion: true,
   },
   suite: {
     authorize: { host: 'passport', path: '/suite/passport/oauth/authorize', clientIdParam: 'client_id' },
@@ -109,6 +119,8 @@ export const FLOWS: Readonly<Record<FeishuFlow, FlowSpec>> = {
     userInTokenAnswer: false,
     sendsRedirectUri: true,
     pkce: false,
+    tokenScope: false,
+    clientAssertion: false,
   },
 };
 
@@ -119,16 +131,31 @@ export const APP_TOKEN_PATHS = {
   resendTicket: '/open-apis/auth/v3/app_ticket/resend',
 } as const;
 
-/** `domain` is a brand name or an origin (`http://127.0.0.1:4000`) that serves every Feishu path. */
-export function resolveHosts(domain: string): FeishuHosts {
-  if (domain === 'feishu' || domain === 'lark') return BRAND_HOSTS[domain];
+function originOf(value: string, what: string): string {
   let origin: string;
   try {
-    origin = new URL(domain).origin;
+    origin = new URL(value).origin;
   } catch {
-    throw new TypeError(`FeishuStrategy: domain must be 'feishu', 'lark' or an origin such as https://open.example.com, got ${JSON.stringify(domain)}`);
+    throw new TypeError(`FeishuStrategy: ${what} must be 'feishu', 'lark' or an origin such as https://open.example.com, got ${JSON.stringify(value)}`);
   }
-  if (origin === 'null') throw new TypeError(`FeishuStrategy: domain ${JSON.stringify(domain)} is not an http(s) origin`);
+  if (origin === 'null') throw new TypeError(`FeishuStrategy: ${what} ${JSON.stringify(value)} is not an http(s) origin`);
+  return origin;
+}
+
+/**
+ * `domain` is a brand name, one origin that serves every Feishu path (a proxy or private
+ * deployment), or one origin per host, as Feishu itself and the mock serve them.
+ */
+export function resolveHosts(domain: string | FeishuHosts): FeishuHosts {
+  if (domain === 'feishu' || domain === 'lark') return BRAND_HOSTS[domain];
+  if (typeof domain === 'object' && domain !== null) {
+    return {
+      open: originOf(domain.open, 'domain.open'),
+      accounts: originOf(domain.accounts, 'domain.accounts'),
+      passport: originOf(domain.passport, 'domain.passport'),
+    };
+  }
+  const origin = originOf(domain, 'domain');
   return { open: origin, accounts: origin, passport: origin };
 }
 

@@ -19,12 +19,14 @@ export interface FeishuErrorDetails {
  * Keyed by Feishu's code so v1, v2/v3 and the app-token endpoints share one table.
  */
 const HINTS: Readonly<Record<number, string>> = {
-  20029: 'The redirect URL is not registered: add the callbackURL, exactly, under Security Settings › Redirect URLs in the Feishu developer console.',
+  // §10.7: 20029 also answers an app_access_token of another app.
+  20029: 'The redirect URL is not registered (add the callbackURL, exactly, under Security Settings › Redirect URLs in the Feishu developer console), or the app token sent belongs to another app (check that no two apps share a cache key).',
   20071: 'redirect_uri differs from the one used at authorize: pass the same callbackURL to both steps.',
   20027: 'A requested scope is not enabled for the app: enable it under Permissions & Scopes in the developer console (offline_access too, for refresh tokens).',
   20002: 'The app secret is wrong: copy App ID and App Secret again from Credentials & Basic Info in the developer console.',
   20035: 'The app id or secret is wrong: copy App ID and App Secret again from Credentials & Basic Info in the developer console.',
-  10014: 'The app id or secret is wrong, or the brand: copy App ID and App Secret again from Credentials & Basic Info in the developer console; a Lark app needs domain: \'lark\'.',
+  // §10.7: Feishu documents 10014 as "app unauthorized: the app is unavailable"; a wrong secret has been seen to answer it too.
+  10014: 'Feishu refused the app: it may be disabled or not yet released (check Version Management & Release in the developer console), or the App ID or App Secret is wrong (copy both again from Credentials & Basic Info); a Lark app needs domain: \'lark\'.',
   10015: 'The app secret is wrong: copy App Secret again from Credentials & Basic Info in the developer console.',
   20048: 'No app has this app id: check clientID, and domain (a Lark app needs domain: \'lark\').',
   20046: 'Brand mismatch: a Lark app must use domain: \'lark\' and a Feishu app the default domain.',
@@ -32,7 +34,8 @@ const HINTS: Readonly<Record<number, string>> = {
   20009: 'The tenant has not installed the app.',
   20074: 'Refreshing is switched off: turn on "Refresh user_access_token" under Security Settings in the developer console.',
   20049: 'PKCE check failed: the code_verifier does not match the code_challenge of the authorize request.',
-  10012: 'The app_ticket is missing or stale: Feishu was asked to push a new one to the event URL; try again in a few seconds.',
+  // §10.7: only store apps send an app_ticket; for a self-built app 10012 says nothing about tickets.
+  10012: 'Feishu could not issue the app_access_token. For a store app (appType: \'store\') the app_ticket is missing or stale: Feishu was asked to push a new one to the event URL; try again in a few seconds. A self-built app should not use appType: \'store\'.',
   99991672: 'The app lacks an API permission: enable it under Permissions & Scopes and publish a new version.',
   99991679: 'The user has not granted a scope this call needs: add it to `scope` and sign in again.',
 };
@@ -128,12 +131,54 @@ export function oauthErrorFor(code: number | undefined): string {
 
 const TOKEN_LIKE = /\b(?:[tuar]|ur)-[A-Za-z0-9_.~+/=-]{8,}|\beyJ[A-Za-z0-9_.~+/=-]{8,}/g;
 
+/** Shorter values are not secrets worth hiding, and cutting them would garble ordinary words. */
+const MIN_SECRET_LENGTH = 4;
+
+const MAX_MESSAGE_LENGTH = 500;
+
+const jsonEscaped = (text: string): string => JSON.stringify(text).slice(1, -1);
+
+/** How a value is written into a request: as it is, in a JSON string, in a query string or form body. */
+const INNER: ReadonlyArray<(text: string) => string> = [
+  (text) => text,
+  jsonEscaped,
+  encodeURIComponent,
+  (text) => new URLSearchParams({ s: text }).toString().slice(2),
+];
+
 /**
- * Feishu's messages sometimes quote the token they reject; messages travel to logs
- * and failure pages, so anything token-shaped and the app secret are cut out.
+ * How an answer may quote the request again: as it is, URL-encoded, or inside a JSON string
+ * (also in the `\/` and `\u003c` styles of other JSON encoders).
+ */
+const OUTER: ReadonlyArray<(text: string) => string> = [
+  ...INNER,
+  (text) => jsonEscaped(text).replace(/\//g, '\\/'),
+  (text) => jsonEscaped(text).replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+];
+
+/** Every form in which `secret` may come back: each way of sending it, quoted each way again. */
+function formsOf(secret: string): string[] {
+  return INNER.flatMap((inner) => OUTER.map((outer) => outer(inner(secret))));
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Messages travel to logs and failure pages, so before one is built from Feishu's answer,
+ * every secret in `secrets` is cut out in each of its forms (case-insensitively, so that
+ * lower-case percent-encoding is caught too), then anything token-shaped, and the result
+ * is capped at 500 characters.
  */
 export function redact(text: string, secrets: readonly string[] = []): string {
-  let out = text.replace(TOKEN_LIKE, '[redacted]');
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  return out.length > 500 ? `${out.slice(0, 500)}…` : out;
+  const forms = new Set(secrets.filter((secret) => secret.length >= MIN_SECRET_LENGTH).flatMap(formsOf));
+  let out = text;
+  if (forms.size > 0) {
+    // Longest first, so that a form is never cut in half by a shorter one it contains.
+    const pattern = [...forms].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|');
+    out = out.replace(new RegExp(pattern, 'gi'), '[redacted]');
+  }
+  out = out.replace(TOKEN_LIKE, '[redacted]');
+  return out.length > MAX_MESSAGE_LENGTH ? `${out.slice(0, MAX_MESSAGE_LENGTH)}…` : out;
 }

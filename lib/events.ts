@@ -1,11 +1,25 @@
 import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import { BodyTooLarge, readEventBody, type EventRequest } from './event-body.js';
+import { checkEventSignature } from './event-signature.js';
+
+/** Where an app_ticket event came from, for telling a fresh ticket from a replayed one. */
+export interface AppTicketEventInfo {
+  /** When Feishu created the event, in ms since the epoch (v1 `ts`, 2.0 `header.create_time`). */
+  readonly createdAt?: number;
+  /** Feishu's id for the event (v1 `uuid`, 2.0 `header.event_id`); retries of one event share it. */
+  readonly eventId?: string;
+}
 
 /** What the handler needs of a strategy: where its app's tickets go. */
 export interface AppTicketStore {
   /** The app id (`cli_…`) the strategy signs in for. */
   readonly appId: string;
-  saveAppTicket(ticket: string): Promise<void>;
+  /**
+   * Keeps `ticket` unless the event was seen before or is older than the ticket kept.
+   * Resolves to whether it was taken; `void` counts as taken.
+   */
+  saveAppTicket(ticket: string, event: AppTicketEventInfo): Promise<boolean | void>;
 }
 
 export interface FeishuEventHandlerOptions {
@@ -13,16 +27,19 @@ export interface FeishuEventHandlerOptions {
   strategies: AppTicketStore | readonly AppTicketStore[];
   /** The console's Verification Token; events carrying another are refused. */
   verificationToken?: string;
-  /** The console's Encrypt Key, when event encryption is on. */
+  /** The console's Encrypt Key: events must then be encrypted and carry a valid `X-Lark-Signature`. */
   encryptKey?: string;
+  /**
+   * Accept events with neither a Verification Token nor an Encrypt Key to check them by.
+   * Anyone who can reach the URL can then plant an app_ticket; meant for local tests only.
+   */
+  allowUnverifiedEvents?: boolean;
 }
 
 type Json = Record<string, unknown>;
 
 /** Express-compatible: `(req, res, next)`; works with or without `express.json()` before it. */
-export type FeishuEventHandler = (req: IncomingMessage & { body?: unknown }, res: ServerResponse, next?: (err?: unknown) => void) => void;
-
-const MAX_EVENT_BYTES = 1024 * 1024;
+export type FeishuEventHandler = (req: EventRequest, res: ServerResponse, next?: (err?: unknown) => void) => void;
 
 class EventRejected extends Error {
   constructor(
@@ -37,18 +54,9 @@ function asJson(value: unknown): Json | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
 }
 
-async function readJson(req: IncomingMessage & { body?: unknown }): Promise<Json> {
-  const parsed = asJson(req.body);
-  if (parsed) return parsed;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_EVENT_BYTES) throw new EventRejected(413, 'event body too large');
-    chunks.push(chunk);
-  }
+function parseJson(bytes: Buffer): Json {
   try {
-    const json = asJson(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+    const json = asJson(JSON.parse(bytes.toString('utf8')));
     if (json) return json;
   } catch {
     // fall through to the rejection below
@@ -81,51 +89,130 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/**
+ * Feishu's event times to ms. v1 `ts` is seconds with a fraction ("1502199207.7171419"),
+ * 2.0 `create_time` milliseconds ("1615813148349") in the docs, though an official Go SDK
+ * test carries a 16-digit value; the magnitude tells the unit apart.
+ */
+function eventTime(value: unknown): number | undefined {
+  const n = typeof value === 'string' && value.trim() ? Number(value) : typeof value === 'number' ? value : NaN;
+  if (!Number.isFinite(n) || n <= 0) return undefined;
+  if (n < 1e11) return n * 1000;
+  if (n < 1e14) return n;
+  return n / 1000;
+}
+
+function nonEmpty(value: unknown): string | undefined {
+  return typeof value === 'string' && value ? value : undefined;
+}
+
 function reply(res: ServerResponse, status: number, body: Json): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 
+function optionalSecret(value: unknown, name: string): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new TypeError(`feishuEventHandler: ${name} must be a string`);
+  return value;
+}
+
 /**
  * Receives Feishu's event callbacks for store apps: answers the `url_verification`
- * challenge, checks the Verification Token, decrypts encrypted events, and saves each
- * `app_ticket` where the matching strategy reads it. Other events are acknowledged.
- * Both event schemas are read: v1 (`type`, `token`, `event.type`) and 2.0 (`header.event_type`, `header.token`).
+ * challenge, checks the signature and Verification Token, decrypts encrypted events, and
+ * saves each `app_ticket` where the matching strategy reads it, unless it is a replay.
+ * Other events are acknowledged. Both event schemas are read: v1 (`type`, `token`,
+ * `event.type`) and 2.0 (`header.event_type`, `header.token`).
  */
 export function feishuEventHandler(options: FeishuEventHandlerOptions): FeishuEventHandler {
+  if (!options || typeof options !== 'object') throw new TypeError('feishuEventHandler requires an options object');
+  const verificationToken = optionalSecret(options.verificationToken, 'verificationToken');
+  const encryptKey = optionalSecret(options.encryptKey, 'encryptKey');
+  if (!verificationToken && !encryptKey && options.allowUnverifiedEvents !== true) {
+    throw new TypeError(
+      'feishuEventHandler requires verificationToken or encryptKey (or both): the Verification Token and Encrypt Key ' +
+        'shown in the developer console under Events & Callbacks › Encryption Strategy. Without them anyone can post ' +
+        'an app_ticket; pass allowUnverifiedEvents: true only to accept that on purpose.',
+    );
+  }
   const strategies = Array.isArray(options.strategies) ? (options.strategies as readonly AppTicketStore[]) : [options.strategies as AppTicketStore];
 
-  async function handle(req: IncomingMessage & { body?: unknown }): Promise<Json> {
-    let event = await readJson(req);
-    if (typeof event.encrypt === 'string') {
-      if (!options.encryptKey) throw new EventRejected(400, 'encrypted event, but no encryptKey configured');
-      event = decryptEvent(event.encrypt, options.encryptKey);
+  function tokenMatches(event: Json): boolean {
+    if (!verificationToken) return false;
+    const token = asJson(event.header)?.token ?? event.token;
+    return typeof token === 'string' && sameSecret(token, verificationToken);
+  }
+
+  /** The event as Feishu sent it, decrypted, once it is known to come from Feishu. */
+  async function authenticEvent(req: EventRequest): Promise<Json> {
+    const body = await readEventBody(req);
+    const outer = parseJson(body.bytes);
+    if (!encryptKey) {
+      if (outer.encrypt !== undefined) throw new EventRejected(400, 'encrypted event, but no encryptKey configured');
+      return outer;
     }
-    const header = asJson(event.header) ?? {};
-    const body = asJson(event.event) ?? {};
-    const token = typeof header.token === 'string' ? header.token : event.token;
-    if (options.verificationToken && (typeof token !== 'string' || !sameSecret(token, options.verificationToken))) {
-      throw new EventRejected(401, 'verification token mismatch');
+    // With an Encrypt Key Feishu encrypts every event; the Go and Java SDKs refuse anything else.
+    const encrypted = nonEmpty(outer.encrypt);
+    if (!encrypted) throw new EventRejected(400, 'plaintext event refused: with an encryptKey, Feishu sends every event encrypted');
+    const signature = checkEventSignature(req.headers, body.bytes, encryptKey);
+    if (signature === 'valid') return decryptEvent(encrypted, encryptKey);
+
+    // The official SDKs answer the url_verification challenge without a signature, and check
+    // its Verification Token instead. Nothing else is decrypted unsigned, and a failed
+    // decryption reads the same as a bad signature, so no answer tells padding errors apart.
+    let inner: Json | undefined;
+    try {
+      inner = decryptEvent(encrypted, encryptKey);
+    } catch {
+      inner = undefined;
     }
+    if (inner?.type === 'url_verification' && tokenMatches(inner)) return inner;
+    if (inner?.type === 'url_verification' && !verificationToken) {
+      throw new EventRejected(401, 'unsigned url_verification challenge: set verificationToken so it can be checked');
+    }
+    if (signature === 'missing') throw new EventRejected(401, 'unsigned event: X-Lark-Request-Timestamp, X-Lark-Request-Nonce and X-Lark-Signature are required');
+    throw new EventRejected(
+      401,
+      body.raw
+        ? 'event signature mismatch: check encryptKey'
+        : 'event signature mismatch: check encryptKey, or let the handler see the raw body (mount it before express.json(), or keep req.rawBody)',
+    );
+  }
+
+  async function handle(req: EventRequest): Promise<Json> {
+    const event = await authenticEvent(req);
+    if (verificationToken && !tokenMatches(event)) throw new EventRejected(401, 'verification token mismatch');
     if (event.type === 'url_verification') return { challenge: event.challenge };
 
-    const type = header.event_type ?? body.type;
-    if (type === 'app_ticket') {
-      const appId = body.app_id ?? header.app_id;
-      const ticket = body.app_ticket;
-      const target = strategies.find((s) => s.appId === appId);
-      if (!target) throw new EventRejected(404, `no strategy for app ${String(appId)}`);
-      if (typeof ticket !== 'string' || !ticket) throw new EventRejected(400, 'app_ticket event without a ticket');
-      await target.saveAppTicket(ticket);
-    }
-    return {};
+    const header = asJson(event.header);
+    const body = asJson(event.event) ?? {};
+    const type = header?.event_type ?? body.type;
+    if (type !== 'app_ticket') return { msg: 'success' };
+
+    const appId = body.app_id ?? header?.app_id;
+    const ticket = body.app_ticket;
+    const target = strategies.find((s) => s.appId === appId);
+    if (!target) throw new EventRejected(404, `no strategy for app ${String(appId)}`);
+    if (typeof ticket !== 'string' || !ticket) throw new EventRejected(400, 'app_ticket event without a ticket');
+    // Feishu's documented envelopes carry both. Without them the ticket is taken unordered:
+    // replay rules guard against resent genuine events, and those have an id and a time.
+    const info: AppTicketEventInfo = header
+      ? { createdAt: eventTime(header.create_time), eventId: nonEmpty(header.event_id) }
+      : { createdAt: eventTime(event.ts), eventId: nonEmpty(event.uuid) };
+    const taken = await target.saveAppTicket(ticket, info);
+    // Feishu retries anything but a 200, so a replay is acknowledged and left without effect.
+    return { msg: taken === false ? 'ignored: event seen before or older than the stored ticket' : 'success' };
   }
 
   return (req, res) => {
     handle(req).then(
       (answer) => reply(res, 200, answer),
-      (err: unknown) => reply(res, err instanceof EventRejected ? err.status : 500, { error: err instanceof EventRejected ? err.message : 'event handling failed' }),
+      (err: unknown) => {
+        if (err instanceof EventRejected) reply(res, err.status, { error: err.message });
+        else if (err instanceof BodyTooLarge) reply(res, 413, { error: err.message });
+        else reply(res, 500, { error: 'event handling failed' });
+      },
     );
   };
 }

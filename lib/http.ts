@@ -8,6 +8,8 @@ export interface FeishuRequest {
   readonly bearer?: string | undefined;
   readonly json?: object | undefined;
   readonly form?: Readonly<Record<string, string>> | undefined;
+  /** Extra request headers (the GDPR proxy's X-Target-Service). */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface FeishuResponse {
@@ -40,6 +42,9 @@ export class TransportError extends Error {
 const MAX_BODY_BYTES = 1024 * 1024;
 
 const USER_AGENT = 'passport-feishu-oauth2';
+
+/** Feishu's log ids are 20–40 upper-case hex digits and letters (`20260101…`); this allows some room. */
+const LOG_ID = /^[\w.-]{1,128}$/;
 
 /**
  * node:http rather than fetch: on the login hot path undici's fetch costs about 0.3 ms of
@@ -77,6 +82,7 @@ export function requestFeishu(req: FeishuRequest, timeoutMs: number): Promise<Fe
   // Stryker disable next-line ConditionalExpression: end(body) makes node send this very Content-Length itself; it is set here so the wire does not rest on that undocumented detail.
   if (body !== undefined) headers['content-length'] = Buffer.byteLength(body);
   if (req.bearer) headers.authorization = `Bearer ${req.bearer}`;
+  for (const [name, value] of Object.entries(req.headers ?? {})) headers[name.toLowerCase()] = value;
 
   return new Promise<FeishuResponse>((resolve, reject) => {
     // A promise settles once: whatever fails after the first outcome (the socket closing
@@ -96,8 +102,10 @@ export function requestFeishu(req: FeishuRequest, timeoutMs: number): Promise<Fe
 
     const onResponse = (res: IncomingMessage): void => {
       const status = res.statusCode ?? 0;
-      // node joins a repeated header into one string (only set-cookie comes as a list).
-      const logId = (res.headers['x-tt-logid'] ?? res.headers['x-request-id']) as string | undefined;
+      // node joins a repeated header into one string (only set-cookie comes as a list). The header reaches
+      // messages and logs: only a log id's shape passes, never what an upstream echoed there.
+      const logIdHeader = (res.headers['x-tt-logid'] ?? res.headers['x-request-id']) as string | undefined;
+      const logId = logIdHeader !== undefined && LOG_ID.test(logIdHeader) ? logIdHeader : undefined;
       if (Number(res.headers['content-length']) > MAX_BODY_BYTES) {
         fail(new TransportError('too-large', path, status, `answer of ${res.headers['content-length']} bytes is larger than ${MAX_BODY_BYTES}`));
         return;

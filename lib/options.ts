@@ -1,16 +1,36 @@
 import type { Request } from 'express';
 import type { VerifyCallback, StateStore } from 'passport-oauth2';
 import type { FeishuCache } from './cache.js';
+import type { ClientAssertionProvider } from './client-assertion.js';
 import type { FeishuTokenParams } from './client.js';
-import type { FeishuFlow } from './endpoints.js';
+import type { FeishuFlow, FeishuHosts } from './endpoints.js';
 import type { FeishuIdField, FeishuProfile } from './profile.js';
 
 export type { VerifyCallback };
 
-/** The app's credentials, under OAuth's names or Feishu's. */
-export type FeishuCredentials =
+/** The App ID and App Secret, under OAuth's names or Feishu's. */
+type SecretCredentials =
   | { clientID: string; clientSecret: string; appId?: never; appSecret?: never }
   | { appId: string; appSecret: string; clientID?: never; clientSecret?: never };
+
+/**
+ * A keyless (self-built) app: each v3 token request carries an RFC 7523 assertion from
+ * `clientAssertion` instead of the App Secret, which may then be left out.
+ */
+export type FeishuKeylessCredentials = (
+  | { clientID: string; clientSecret?: string; appId?: never; appSecret?: never }
+  | { appId: string; appSecret?: string; clientID?: never; clientSecret?: never }
+) & {
+  /** Returns a fresh signed assertion for an audience (the accounts host); see README "Keyless apps". */
+  clientAssertion: ClientAssertionProvider;
+  /** Client assertions exist only at Feishu's /oauth/v3/token. */
+  flow: 'v3';
+  /** Keyless apps are self-built apps. */
+  appType?: 'internal';
+};
+
+/** The app's credentials: App ID and App Secret (under OAuth's names or Feishu's), or a keyless app's assertion provider. */
+export type FeishuCredentials = (SecretCredentials & { clientAssertion?: never }) | FeishuKeylessCredentials;
 
 /** Where the app_ticket of a store app comes from: a value, or a function asked at each token fetch. */
 export type AppTicketSource = string | (() => string | undefined | Promise<string | undefined>);
@@ -38,8 +58,11 @@ export interface FeishuCommonOptions {
 
   /** Registered strategy name; default 'feishu'. Set it to run two apps (or Feishu and Lark) side by side. */
   name?: string;
-  /** 'feishu' (default), 'lark', or an origin serving every Feishu path (private deployment, proxy, mock). */
-  domain?: 'feishu' | 'lark' | (string & NonNullable<unknown>);
+  /**
+   * 'feishu' (default), 'lark', one origin per Feishu host (`{ open, accounts, passport }`, as the mock's
+   * `hosts`), or one origin serving every Feishu path (a proxy or private deployment).
+   */
+  domain?: 'feishu' | 'lark' | FeishuHosts | (string & NonNullable<unknown>);
   /** With a custom `domain`: which brand it fronts, and so `profile.provider`. Default: 'lark' for domain 'lark', else 'feishu'. */
   brand?: 'feishu' | 'lark';
   /** Login protocol generation; default 'v1'. */
@@ -103,6 +126,12 @@ export interface FeishuAuthenticateOptions {
   scope?: string | string[];
   /** 'consent' always shows Feishu's consent page (v2/v3). */
   prompt?: 'consent';
+  /**
+   * On the callback route: narrow the token of this exchange to these scopes, a subset of what the
+   * user granted (v2/v3 only; Feishu refuses a repeat with 20067, a scope not granted with 20068).
+   * Include `offline_access` to still get a refresh token.
+   */
+  tokenScope?: string | readonly string[];
   callbackURL?: string;
   state?: unknown;
   [option: string]: unknown;

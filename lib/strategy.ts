@@ -1,11 +1,14 @@
 import type { Request } from 'express';
-import { AuthorizationError, InternalOAuthError, Strategy as OAuth2Strategy, type VerifyFunction } from 'passport-oauth2';
-import { appTicketKey, appTokenSource } from './app-ticket.js';
+import { InternalOAuthError, Strategy as OAuth2Strategy, type VerifyFunction } from 'passport-oauth2';
+import { appTicketKey, appTokenSource, saveAppTicket } from './app-ticket.js';
 import { AppTokenManager } from './app-token.js';
 import { boundedCache, MemoryCache, type FeishuCache } from './cache.js';
+import { callbackURLFor } from './callback-url.js';
 import { FeishuClient, type FeishuTokenParams, type FeishuTokenSet } from './client.js';
+import { ClientAssertionError } from './client-assertion.js';
 import { APP_TOKEN_PATHS, endpointURL, FLOWS, resolveHosts, type FeishuFlow } from './endpoints.js';
 import { FeishuAPIError, FeishuTokenError, isLoginFailure } from './errors.js';
+import type { AppTicketEventInfo } from './events.js';
 import type {
   FeishuAuthenticateOptions,
   FeishuCommonOptions,
@@ -18,7 +21,10 @@ import type {
   FeishuVerifyFunctionWithRequestAndParams,
 } from './options.js';
 import { parseProfile, type FeishuIdField, type FeishuProfile, type FeishuUserInfo } from './profile.js';
+import { HeldSecrets } from './secrets.js';
 import { TenantNotAllowedError } from './tenants.js';
+import { secretOrAssertion } from './keyless.js';
+import { narrowedScope } from './token-scope.js';
 
 /** Feishu pushes a ticket hourly; the Go SDK keeps one for 12 hours (feishu-api.md §9.9). */
 const APP_TICKET_TTL_MS = 12 * 60 * 60 * 1000;
@@ -29,6 +35,15 @@ const MAX_CODE_LENGTH = 2048;
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 const ACCESS_DENIED = "The sign-in was declined on Feishu's consent page (access_denied).";
+
+/**
+ * The failure message for an `error` other than a Deny in the callback URL. The query is
+ * anyone's to write, so its `error_description` is never shown (Feishu sends none with a Deny).
+ */
+function callbackErrorMessage(error: unknown): string {
+  const name = typeof error === 'string' && /^[a-z_]{1,64}$/.test(error) ? ` (${error})` : '';
+  return `Feishu did not sign you in${name}. Please try again.`;
+}
 
 /** The URLs a strategy talks to. */
 export interface FeishuEndpoints {
@@ -42,12 +57,10 @@ export interface FeishuEndpoints {
 type AnyVerify = FeishuVerifyFunction | FeishuVerifyFunctionWithParams | FeishuVerifyFunctionWithRequest | FeishuVerifyFunctionWithRequestAndParams;
 type Done = (err?: unknown, profile?: FeishuProfile) => void;
 
-function credentialsOf(options: FeishuCredentials): { clientID: string; clientSecret: string } {
+function credentialsOf(options: FeishuCredentials & FeishuCommonOptions): ReturnType<typeof secretOrAssertion> & { clientID: string } {
   const clientID = options.clientID ?? options.appId;
-  const clientSecret = options.clientSecret ?? options.appSecret;
   if (typeof clientID !== 'string' || !clientID) throw new TypeError('FeishuStrategy requires a clientID option (the App ID, cli_…)');
-  if (typeof clientSecret !== 'string' || !clientSecret) throw new TypeError('FeishuStrategy requires a clientSecret option (the App Secret)');
-  return { clientID, clientSecret };
+  return { clientID, ...secretOrAssertion(options) };
 }
 
 function callbackCode(req: Request): unknown {
@@ -92,7 +105,7 @@ export class FeishuStrategy extends OAuth2Strategy {
   constructor(options: FeishuStrategyOptions | FeishuStrategyOptionsWithRequest, verify: AnyVerify) {
     if (!options || typeof options !== 'object') throw new TypeError('FeishuStrategy requires an options object');
     if (typeof verify !== 'function') throw new TypeError('FeishuStrategy requires a verify callback');
-    const { clientID, clientSecret } = credentialsOf(options);
+    const { clientID, clientSecret, clientAssertion } = credentialsOf(options);
     const flowName = options.flow ?? 'v1';
     const flow = Object.hasOwn(FLOWS, flowName) ? FLOWS[flowName] : undefined;
     if (!flow) throw new TypeError(`FeishuStrategy: flow must be one of ${Object.keys(FLOWS).join(', ')}, got ${JSON.stringify(flowName)}`);
@@ -115,7 +128,7 @@ export class FeishuStrategy extends OAuth2Strategy {
         authorizationURL: endpoints.authorization,
         tokenURL: endpoints.token,
         clientID,
-        clientSecret,
+        clientSecret: clientSecret ?? '',
       },
       verify as VerifyFunction,
     );
@@ -132,12 +145,14 @@ export class FeishuStrategy extends OAuth2Strategy {
     const cache = options.cache ? boundedCache(options.cache, timeout) : new MemoryCache();
     this.cache = cache;
     this.ticketKey = appTicketKey(hosts, clientID);
+    // A keyless app holds no secret; its assertions are scrubbed per request (client.ts).
+    const secrets = new HeldSecrets(clientSecret ?? '');
     this.appTokens = new AppTokenManager({
-      source: appTokenSource({ clientID, clientSecret, hosts, cache, timeout, appType: options.appType, appTicket: options.appTicket, url: endpoints.appAccessToken }),
+      source: appTokenSource({ clientID, clientSecret: clientSecret ?? '', hosts, cache, timeout, appType: options.appType, appTicket: options.appTicket, url: endpoints.appAccessToken }),
       cache,
       cacheKey: `passport-feishu:${hosts.open}:${clientID}:app_access_token`,
       timeout,
-      secrets: [clientSecret],
+      secrets,
     });
     this.feishu = new FeishuClient({
       flow,
@@ -145,9 +160,11 @@ export class FeishuStrategy extends OAuth2Strategy {
       refreshURL: endpoints.refresh,
       userInfoURL: endpoints.userInfo,
       clientID,
-      clientSecret,
+      clientSecret: clientSecret ?? '',
+      clientAssertion,
       timeout,
       appTokens: this.appTokens,
+      secrets,
     });
 
     // NOTE: passport-oauth2 exchanges the code through node-oauth, which form-posts
@@ -155,7 +172,7 @@ export class FeishuStrategy extends OAuth2Strategy {
     //       app token in v1) and reports errors with HTTP 200, so the exchange is ours.
     const exchange = (code: string, params: Record<string, string>, callback: ExchangeCallback): void => {
       deliver(
-        this.feishu.exchangeCode(code, { redirectUri: params.redirect_uri, codeVerifier: params.code_verifier }),
+        this.feishu.exchangeCode(code, { redirectUri: params.redirect_uri, codeVerifier: params.code_verifier, scope: params.scope }),
         (err, set) => {
           if (err || !set) return callback(err as Error);
           if (set.user) this.handoff.set(set.accessToken, set.user);
@@ -177,22 +194,28 @@ export class FeishuStrategy extends OAuth2Strategy {
    * can redirect on, and v1 authorize URLs name the app `app_id`.
    */
   override authenticate(req: Request, options?: FeishuAuthenticateOptions): void {
+    try {
+      narrowedScope(options?.tokenScope, this.flow, 'tokenScope');
+    } catch (err) {
+      this.error(err);
+      return;
+    }
     const code = callbackCode(req);
     if (code !== undefined && (typeof code !== 'string' || code.length === 0 || code.length > MAX_CODE_LENGTH)) {
       this.fail({ message: 'Invalid authorization code in the callback request.' }, 400);
       return;
     }
     const query = (req.query ?? {}) as Record<string, unknown>;
-    if (query.error === 'access_denied') {
-      // Feishu sends no error_description with a Deny, and Passport stores only string messages.
-      const description = typeof query.error_description === 'string' && query.error_description ? query.error_description : ACCESS_DENIED;
-      this.fail({ message: description });
+    if (query.error !== undefined) {
+      // A Deny stays passport-oauth2's plain failure; any other error is a bad callback request.
+      if (query.error === 'access_denied') this.fail({ message: ACCESS_DENIED });
+      else this.fail({ message: callbackErrorMessage(query.error) }, 400);
       return;
     }
     const error = this.error.bind(this);
     this.error = (err: Error) => {
       const cause = unwrap(err);
-      if (isLoginFailure(cause) || cause instanceof TenantNotAllowedError || cause instanceof AuthorizationError) {
+      if (isLoginFailure(cause) || cause instanceof TenantNotAllowedError) {
         this.fail({ message: cause.message }, cause instanceof TenantNotAllowedError ? 403 : 400);
         return;
       }
@@ -202,12 +225,45 @@ export class FeishuStrategy extends OAuth2Strategy {
       const redirect = this.redirect.bind(this);
       this.redirect = (url: string, status?: number) => redirect(toAppIdURL(url), status);
     }
-    super.authenticate(req, options);
+    // Resolved here, passport-oauth2 does not read `req.connection`, which Fastify requests lack.
+    const callbackURL = callbackURLFor(req, options, this);
+    if (callbackURL === null) {
+      this.fail({ message: 'Cannot resolve the relative callbackURL: the request has no valid Host header.' }, 400);
+      return;
+    }
+    super.authenticate(req, callbackURL ? { ...options, callbackURL } : options);
+  }
+
+  /**
+   * The authorize URL a sign-in redirect would have used, with state (and PKCE, where the
+   * flow has it) saved through the strategy's state store, so the ordinary callback route
+   * completes the sign-in. For pages that start the sign-in themselves: the `goto` of
+   * Feishu's QR-code SDK, a sign-in in a new window, a single-page app.
+   */
+  buildAuthorizationURL(req: Request, options: FeishuAuthenticateOptions = {}): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      // Passport's own pattern: one object per request, so nothing leaks between requests.
+      const probe = Object.create(this) as FeishuStrategy;
+      probe.redirect = (url: string) => resolve(url);
+      probe.error = (err: Error) => reject(err);
+      probe.fail = () => reject(new Error('FeishuStrategy.buildAuthorizationURL: the sign-in could not start'));
+      probe.success = () => reject(new Error('FeishuStrategy.buildAuthorizationURL: unexpected sign-in'));
+      probe.pass = () => reject(new Error('FeishuStrategy.buildAuthorizationURL: unexpected pass'));
+      // Without a code or error in it the request starts a sign-in; the session stays the caller's.
+      const start = Object.create(req, { query: { value: {} }, body: { value: undefined } }) as Request;
+      probe.authenticate(start, options);
+    });
   }
 
   /** [Strategy method] Passes `prompt` through to Feishu's authorize page. */
   override authorizationParams(options: FeishuAuthenticateOptions): object {
     return options?.prompt ? { prompt: options.prompt } : {};
+  }
+
+  /** [Strategy method] `tokenScope` narrows the token of this code exchange (v2/v3; checked in `authenticate`). */
+  override tokenParams(options: FeishuAuthenticateOptions): object {
+    const scope = narrowedScope(options?.tokenScope, this.flow, 'tokenScope');
+    return scope ? { scope } : {};
   }
 
   /** [Strategy method] Feishu's user, from the v1 token answer or user_info, as a Passport profile. */
@@ -222,26 +278,32 @@ export class FeishuStrategy extends OAuth2Strategy {
 
   /**
    * Trades a refresh token for a new access token. v2/v3 refresh tokens are single-use:
-   * store the returned `refreshToken` in place of the old one.
+   * store the returned `refreshToken` in place of the old one. `scope` (v2/v3) narrows the
+   * new token to a subset of the granted scopes.
    */
-  refreshAccessToken(refreshToken: string): Promise<FeishuTokenSet> {
+  refreshAccessToken(refreshToken: string, options: { scope?: string | readonly string[] } = {}): Promise<FeishuTokenSet> {
     if (typeof refreshToken !== 'string' || !refreshToken) return Promise.reject(new TypeError('refreshAccessToken requires a refresh token'));
-    return this.feishu.refresh(refreshToken);
+    // A bad `scope` (or a flow without one) rejects before any request.
+    return new Promise<string | undefined>((resolve) => resolve(narrowedScope(options?.scope, this.flow, 'refreshAccessToken({ scope })'))).then((scope) =>
+      this.feishu.refresh(refreshToken, scope),
+    );
   }
 
   /**
    * Stores a store app's app_ticket where this strategy (and, through a shared `cache`,
-   * every instance of the app) reads it. `feishuEventHandler` calls it for each ticket event.
+   * every instance of the app) reads it. `feishuEventHandler` calls it for each ticket event,
+   * with the event's id and time: resolves to false, storing nothing, for an event id seen
+   * before or an event older than the ticket already stored.
    */
-  async saveAppTicket(ticket: string): Promise<void> {
-    await this.cache.set(this.ticketKey, ticket, APP_TICKET_TTL_MS);
+  saveAppTicket(ticket: string, event: AppTicketEventInfo = {}): Promise<boolean> {
+    return saveAppTicket(this.cache, this.ticketKey, ticket, event, APP_TICKET_TTL_MS);
   }
 
   private finishProfile(user: FeishuUserInfo, done: Done): void {
     let profile: FeishuProfile;
     try {
       profile = parseProfile(user, { provider: this.brand, idField: this.idField });
-      if (this.tenants && !this.tenants.has(profile.tenantKey ?? '')) throw new TenantNotAllowedError(profile.tenantKey);
+      if (this.tenants && (profile.tenantKey === undefined || !this.tenants.has(profile.tenantKey))) throw new TenantNotAllowedError(profile.tenantKey);
     } catch (err) {
       done(err);
       return;
@@ -267,7 +329,7 @@ function deliver<T>(promise: Promise<T>, callback: (err: unknown, value?: T) => 
 function unwrap(err: Error): Error {
   if (err instanceof InternalOAuthError) {
     const inner: unknown = err.oauthError;
-    if (inner instanceof FeishuTokenError || inner instanceof FeishuAPIError || inner instanceof InternalOAuthError) return inner;
+    if (inner instanceof FeishuTokenError || inner instanceof FeishuAPIError || inner instanceof InternalOAuthError || inner instanceof ClientAssertionError) return inner;
   }
   return err;
 }

@@ -4,7 +4,8 @@ export class TenantNotAllowedError extends Error {
   constructor(readonly tenantKey: string | undefined) {
     super(
       tenantKey
-        ? `Sign-in is limited to this organization's Feishu accounts; tenant ${tenantKey} is not allowed.`
+        ? // The key comes from Feishu's answer and ends up on failure pages: only a key-shaped one is quoted.
+          `Sign-in is limited to this organization's Feishu accounts; tenant ${/^[\w-]{1,64}$/.test(tenantKey) ? tenantKey : '(not shown)'} is not allowed.`
         : 'Sign-in is limited to listed Feishu organizations, and Feishu sent no tenant_key for this user.',
     );
   }

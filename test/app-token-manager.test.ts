@@ -4,6 +4,7 @@ import { InternalOAuthError } from 'passport-oauth2';
 import { AppTokenManager, EXPIRY_MARGIN_MS, type AppTokenSource } from '../lib/app-token.js';
 import { FeishuAPIError, FeishuTokenError, MemoryCache, TransportError, type FeishuCache } from '../lib/index.js';
 import { AnswerServer, type ScriptedAnswer } from './helpers/answer-server.js';
+import { HeldSecrets } from '../lib/secrets.js';
 
 /**
  * The app_access_token manager against scripted answers: what it trusts from the cache and
@@ -44,7 +45,7 @@ function manager(cache: FeishuCache = new MemoryCache(), source: Partial<AppToke
     cache,
     cacheKey: KEY,
     timeout: 10_000,
-    secrets: [SECRET],
+    secrets: new HeldSecrets(SECRET),
   });
 }
 

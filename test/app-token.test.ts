@@ -21,7 +21,7 @@ after(() => mock.close());
 beforeEach(() => mock.resetCalls());
 
 function strategy(cache: FeishuCache = new MemoryCache(), extra: Record<string, unknown> = {}) {
-  return new FeishuStrategy({ domain: mock.origin, clientID: mock.app.appId, clientSecret: mock.app.appSecret, cache, ...extra }, () => undefined);
+  return new FeishuStrategy({ domain: mock.hosts, clientID: mock.app.appId, clientSecret: mock.app.appSecret, cache, ...extra }, () => undefined);
 }
 
 describe('the app_access_token cache', () => {
@@ -47,6 +47,22 @@ describe('the app_access_token cache', () => {
     assert.equal(write?.key, `passport-feishu:${mock.origin}:${mock.app.appId}:app_access_token`);
     // The mock answers expire ≤ 7200 s; the TTL keeps the SDKs' 3-minute margin.
     assert.ok(write?.ttl !== undefined && write.ttl <= 7200 * 1000 - EXPIRY_MARGIN_MS && write.ttl > 7100 * 1000 - EXPIRY_MARGIN_MS);
+  });
+
+  // README: "renewed 3 minutes early". One fake clock drives the strategy and the mock alike
+  // (the mock reads Date.now() too), so Feishu's `expire` and the cache age together.
+  test('a token is used until 3 minutes before Feishu says it expires, and not one second later', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
+    mock.revokeAppTokens(); // a fresh token: Feishu answers expire = 7200
+    const s = strategy();
+    const first = await s.appTokens.get();
+    t.mock.timers.tick((7200 - 180 - 1) * 1000);
+    assert.equal(await s.appTokens.get(), first, 'at expire - 3 min - 1 s the cached token is used');
+    assert.equal(mock.calls.appAccessToken, 1);
+    t.mock.timers.tick(2000);
+    const renewed = await s.appTokens.get();
+    assert.equal(mock.calls.appAccessToken, 2, 'at expire - 3 min + 1 s it is fetched again');
+    assert.notEqual(renewed, first, 'and Feishu, with under 30 minutes left, issued a new one');
   });
 
   test('a failed fetch is not cached and the next call tries again', async () => {

@@ -60,6 +60,40 @@ describe('authorize URLs', () => {
     assert.equal(strategy.brand, 'lark');
   });
 
+  // Written out rather than derived from the table, so a host mix-up in lib/endpoints.ts fails here.
+  const SERVER_SIDE: Readonly<Record<string, Readonly<Record<'token' | 'refresh' | 'userInfo', string>>>> = {
+    v1: { token: 'open/open-apis/authen/v1/access_token', refresh: 'open/open-apis/authen/v1/refresh_access_token', userInfo: 'open/open-apis/authen/v1/user_info' },
+    v2: { token: 'open/open-apis/authen/v2/oauth/token', refresh: 'open/open-apis/authen/v2/oauth/token', userInfo: 'open/open-apis/authen/v1/user_info' },
+    v3: { token: 'accounts/oauth/v3/token', refresh: 'accounts/oauth/v3/token', userInfo: 'open/open-apis/authen/v1/user_info' },
+    suite: {
+      token: 'passport/suite/passport/oauth/token',
+      refresh: 'passport/suite/passport/oauth/token',
+      userInfo: 'passport/suite/passport/oauth/userinfo',
+    },
+  };
+  for (const [brand, tld] of [['feishu', 'feishu.cn'], ['lark', 'larksuite.com']] as const) {
+    for (const [flow, urls] of Object.entries(SERVER_SIDE)) {
+      test(`${brand} ${flow}: token, refresh and user info on their own hosts`, () => {
+        const strategy = new FeishuStrategy({ ...base, domain: brand, flow: flow as 'v1' }, verify);
+        const expand = (where: string) => `https://${where.slice(0, where.indexOf('/'))}.${tld}${where.slice(where.indexOf('/'))}`;
+        assert.deepEqual(
+          { token: strategy.endpoints.token, refresh: strategy.endpoints.refresh, userInfo: strategy.endpoints.userInfo },
+          { token: expand(urls.token), refresh: expand(urls.refresh), userInfo: expand(urls.userInfo) },
+        );
+      });
+    }
+  }
+
+  test('domain takes one origin per host, as the mock serves them', () => {
+    const hosts = { open: 'http://127.0.0.1:4001/x', accounts: 'http://127.0.0.1:4002', passport: 'http://127.0.0.1:4003' };
+    const v3 = new FeishuStrategy({ ...base, domain: hosts, flow: 'v3' }, verify).endpoints;
+    assert.equal(v3.authorization, 'http://127.0.0.1:4002/open-apis/authen/v1/authorize');
+    assert.equal(v3.token, 'http://127.0.0.1:4002/oauth/v3/token');
+    assert.equal(v3.userInfo, 'http://127.0.0.1:4001/open-apis/authen/v1/user_info');
+    assert.equal(new FeishuStrategy({ ...base, domain: hosts, flow: 'suite' }, verify).endpoints.token, 'http://127.0.0.1:4003/suite/passport/oauth/token');
+    assert.throws(() => new FeishuStrategy({ ...base, domain: { ...hosts, passport: 'not a url' } }, verify), /domain\.passport/);
+  });
+
   test('a custom origin serves every path, and explicit URLs win over it', () => {
     const strategy = new FeishuStrategy({ ...base, domain: 'http://127.0.0.1:4000/ignored/path', tokenURL: 'https://proxy.example.com/token' }, verify);
     assert.equal(strategy.endpoints.authorization, 'http://127.0.0.1:4000/open-apis/authen/v1/authorize');

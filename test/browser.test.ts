@@ -10,11 +10,11 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startMockFeishu, type MockFeishu } from 'passport-feishu-oauth2/testing';
+import { DEFAULT_APP, startMockFeishu, type MockFeishu } from 'passport-feishu-oauth2/testing';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createExampleApp } from '../example/app.js';
 
@@ -32,15 +32,18 @@ before(async () => {
     existsSync(CHROMIUM),
     `Chromium not found at ${CHROMIUM}. Install Debian's package (apt-get install chromium; .ci/run does) or set CHROMIUM_PATH.`,
   );
-  mock = await startMockFeishu();
-  const app = createExampleApp({
-    feishu: { appId: mock.app.appId, appSecret: mock.app.appSecret, domain: mock.origin, jssdkURL: `${mock.origin}/mock/h5sdk.js` },
-    sessionSecret: 'browser-test-secret',
-    mockOrigin: mock.origin,
-  });
-  server = createServer(app).listen(0, '127.0.0.1');
+  // The app listens first: the mock accepts only its exact callback URL, port included.
+  const ready: { app?: RequestListener } = {};
+  server = createServer((req, res) => ready.app?.(req, res)).listen(0, '127.0.0.1');
   await once(server, 'listening');
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  mock = await startMockFeishu({ apps: [{ ...DEFAULT_APP, redirectUris: [`${base}/auth/feishu/callback`] }] });
+  ready.app = createExampleApp({
+    feishu: { appId: mock.app.appId, appSecret: mock.app.appSecret, domain: mock.hosts, jssdkURL: `${mock.hosts.open}/mock/h5sdk.js` },
+    sessionSecret: 'browser-test-secret',
+    mockOrigin: mock.origin,
+    logger: { info: () => undefined, error: (line) => console.error(line) },
+  });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   mkdirSync(SHOTS, { recursive: true });
 });
@@ -109,7 +112,7 @@ describe('the example app in Chromium', () => {
     await page.getByLabel('Username').fill('demo');
     await page.getByLabel('Password').fill('wrong');
     await page.getByRole('button', { name: 'Sign in with password' }).click();
-    await page.waitForURL(`${base}/login`);
+    await page.waitForURL(`${base}/login?failed=password`);
     assert.match(await page.getByRole('alert').innerText(), /Wrong username or password/);
 
     await page.getByLabel('Username').fill('demo');

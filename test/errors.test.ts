@@ -85,7 +85,37 @@ describe('redact', () => {
     assert.equal(text, 'bad token [redacted] and [redacted], jwt [redacted], secret [redacted]');
   });
 
-  test('caps very long messages', () => {
-    assert.ok(redact('x'.repeat(10_000)).length <= 501);
+  test('caps messages at 500 characters and says it did', () => {
+    assert.equal(redact('x'.repeat(500)), 'x'.repeat(500));
+    assert.equal(redact('x'.repeat(501)), `${'x'.repeat(500)}…`);
+  });
+
+  const secret = 'p@ss/w rd+"q"&<>~1';
+  const json = (text: string) => JSON.stringify(text).slice(1, -1);
+  const forms: Array<[string, string]> = [
+    ['raw', secret],
+    ['URL-encoded', encodeURIComponent(secret)],
+    ['URL-encoded in lower case', encodeURIComponent(secret).toLowerCase()],
+    ['form-encoded', new URLSearchParams({ s: secret }).toString().slice(2)],
+    ['JSON-escaped', json(secret)],
+    ['JSON-escaped with \\/', json(secret).replace(/\//g, '\\/')],
+    ['JSON-escaped with \\u003c', json(secret).replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)],
+    ['sent in JSON, quoted URL-encoded', encodeURIComponent(json(secret))],
+    ['sent in JSON, quoted JSON-escaped', json(json(secret))],
+    ['sent form-encoded, quoted JSON-escaped', json(new URLSearchParams({ s: secret }).toString().slice(2))],
+  ];
+  for (const [name, form] of forms) {
+    test(`cuts a secret out ${name}`, () => {
+      assert.equal(redact(`before ${form} after`, [secret]), 'before [redacted] after');
+    });
+  }
+
+  test('leaves values shorter than 4 characters alone, so ordinary words survive', () => {
+    assert.equal(redact('an abc here', ['abc', '']), 'an abc here');
+    assert.equal(redact('an abcd here', ['abcd']), 'an [redacted] here');
+  });
+
+  test('a longer secret that contains a shorter one is cut out whole', () => {
+    assert.equal(redact('x secret-long-value y', ['secret', 'secret-long-value']), 'x [redacted] y');
   });
 });

@@ -4,8 +4,8 @@ import express from 'express';
 import { Passport } from 'passport';
 import supertest from 'supertest';
 import { FeishuStrategy, FeishuTokenError, type FeishuFlow, type FeishuProfile } from '../lib/index.js';
-import { DEFAULT_APP, startMockFeishu, type MockEndpoint, type MockFeishu } from '../lib/testing/index.js';
-import { buildApp, login } from './helpers/app.js';
+import { DEFAULT_APP, MOCK_TENANT_KEY, startMockFeishu, type MockEndpoint, type MockFeishu } from '../lib/testing/index.js';
+import { buildApp, login, startState } from './helpers/app.js';
 
 const FLOWS: ReadonlyArray<{ flow: FeishuFlow; token: MockEndpoint; oauth: boolean }> = [
   { flow: 'v1', token: 'v1Token', oauth: false },
@@ -45,10 +45,17 @@ for (const brand of ['feishu', 'lark'] as const) {
 }
 
 describe('brands do not mix', () => {
-  test('a Lark app against Feishu fails with the fix', async () => {
+  test('a Lark app against Feishu is refused on the authorize page, and its code exchange fails with the fix', async () => {
     const mock = await startMockFeishu({ apps: [{ ...DEFAULT_APP, brand: 'lark' }], consent: 'auto' });
     try {
-      const res = await login(buildApp(mock).agent);
+      const { agent } = buildApp(mock, { state: false });
+      const start = await agent.get('/login');
+      const page = await fetch(start.headers.location ?? '', { redirect: 'manual' });
+      assert.equal(page.status, 400);
+      assert.match(await page.text(), /Error code <code>20046<\/code>/);
+
+      const code = mock.issueCode();
+      const res = await agent.get(`/auth/feishu/callback?code=${code}`);
       assert.equal(res.status, 500);
       assert.equal(res.body.feishuCode, 10014);
       assert.match(res.body.message, /domain: 'lark'/);
@@ -103,7 +110,7 @@ describe('in-app login (code from tt.requestAccess, posted by the page)', () => 
     const passport = new Passport();
     // No callbackURL and no state: the code came from the JSAPI, not from a redirect.
     passport.use(
-      new FeishuStrategy({ name: 'feishu-inapp', flow, domain: mock.origin, clientID: mock.app.appId, clientSecret: mock.app.appSecret }, (_at, _rt, profile, done) =>
+      new FeishuStrategy({ name: 'feishu-inapp', flow, domain: mock.hosts, clientID: mock.app.appId, clientSecret: mock.app.appSecret }, (_at, _rt, profile, done) =>
         done(null, { id: profile.id }),
       ),
     );
@@ -172,5 +179,27 @@ describe('which user it is', () => {
     assert.equal(res.headers.location, '/failed');
     const failed = await agent.get('/failed');
     assert.match(failed.body.messages[0], /tenant 736588c92lxf175d is not allowed/);
+  });
+
+  test('a user of a tenant outside the list is a 403 failure', async () => {
+    const { agent } = buildApp(mock, { tenants: ['some-other-tenant'] });
+    const state = await startState(agent);
+    const res = await agent.get(`/auth/feishu/callback-bare?code=${mock.issueCode()}&state=${state}`);
+    assert.equal(res.status, 403);
+  });
+
+  test('with tenants set, a user for whom Feishu sends no tenant_key is refused', async () => {
+    const keyless = await startMockFeishu({ consent: 'auto', users: [{ ...mock.users[0]!, tenant_key: '' }] });
+    try {
+      const { agent } = buildApp(keyless, { tenants: [MOCK_TENANT_KEY] });
+      const state = await startState(agent);
+      const res = await agent.get(`/auth/feishu/callback-bare?code=${keyless.issueCode()}&state=${state}`);
+      assert.equal(res.status, 403);
+      const redirected = await login(agent);
+      assert.equal(redirected.headers.location, '/failed');
+      assert.match((await agent.get('/failed')).body.messages[0], /Feishu sent no tenant_key/);
+    } finally {
+      await keyless.close();
+    }
   });
 });

@@ -18,7 +18,8 @@ import { watchUnhandledRejections } from './helpers/fault-proxy.js';
  */
 
 const SESSION_SECRET = 'fuzz-session-secret-9f3k2m';
-const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
+/** Fixed, so a run is repeatable; FUZZ_SEED=<n> explores another part of the space. */
+const SEED = Number(process.env.FUZZ_SEED ?? 20261127);
 
 const rejections = watchUnhandledRejections();
 let mock: MockFeishu;
@@ -41,7 +42,7 @@ function idOf(user: unknown): unknown {
 function buildFuzzApp(queryParser: 'simple' | 'extended'): Promise<Fuzzed> {
   const passport = new Passport();
   const strategy = new FeishuStrategy(
-    { clientID: mock.app.appId, clientSecret: mock.app.appSecret, domain: mock.origin, callbackURL: '/auth/feishu/callback', state: true, timeout: 2000 },
+    { clientID: mock.app.appId, clientSecret: mock.app.appSecret, domain: mock.hosts, callbackURL: '/auth/feishu/callback', state: true, timeout: 2000 },
     (accessToken: string, refreshToken: string, profile: FeishuProfile, done: (err: unknown, user?: Express.User) => void) => {
       issued.add(accessToken);
       if (refreshToken) issued.add(refreshToken);
@@ -218,11 +219,9 @@ async function secretsOf(target: Fuzzed): Promise<string[]> {
 }
 
 function check(run: Run, secrets: readonly string[], what: string): void {
-  // A 5xx is only acceptable when Feishu itself answered with an error (it carries Feishu's code).
-  if (run.status >= 500) {
-    const body = JSON.parse(run.texts[0] ?? '{}') as { feishuCode?: unknown };
-    assert.equal(typeof body.feishuCode, 'number', `${what}: ${run.status} without an upstream error: ${run.texts[0]?.slice(0, 300)}`);
-  }
+  // No upstream fault is injected here: a 5xx means the app sent Feishu a request it should have
+  // refused itself (an empty or repeated code), or crashed. Either way the input deserved a 4xx.
+  assert.ok(run.status < 500, `${what}: ${run.status}: ${run.texts[0]?.slice(0, 300)}`);
   assert.ok(run.status > 0, `${what}: no answer`);
   for (const text of run.texts) {
     for (const secret of secrets) assert.ok(!text.includes(secret), `${what}: a secret or token is in the response: ${text.slice(0, 200)}`);

@@ -146,13 +146,28 @@ describe('requestFeishu: answers', () => {
     assert.equal((await requestFeishu({ url: `${origin}/both`, method: 'GET' }, NO_TIMEOUT)).logId, 'tt-2');
   });
 
-  test('a repeated log id header still gives one string', async () => {
+  test('a log id passes only when shaped like one: a repeated header or free text is dropped', async () => {
     handlers.set('/repeated', (_req, res) => {
       res.setHeader('x-tt-logid', ['log-a', 'log-b']);
       json(res, 200, {});
     });
-    const res = await requestFeishu({ url: `${origin}/repeated`, method: 'GET' }, NO_TIMEOUT);
-    assert.equal(res.logId, 'log-a, log-b');
+    handlers.set('/text', (_req, res) => {
+      res.setHeader('x-tt-logid', 'call <b>support</b>');
+      json(res, 200, {});
+    });
+    handlers.set('/long', (_req, res) => {
+      res.setHeader('x-tt-logid', 'a'.repeat(129));
+      json(res, 200, {});
+    });
+    handlers.set('/good', (_req, res) => {
+      res.setHeader('x-tt-logid', `2026_${'A'.repeat(121)}.-`);
+      json(res, 200, {});
+    });
+    const get = async (path: string) => (await requestFeishu({ url: `${origin}${path}`, method: 'GET' }, NO_TIMEOUT)).logId;
+    assert.equal(await get('/repeated'), undefined);
+    assert.equal(await get('/text'), undefined);
+    assert.equal(await get('/long'), undefined);
+    assert.equal(await get('/good'), `2026_${'A'.repeat(121)}.-`);
   });
 
   test('calls one after another reuse one kept-alive connection', async () => {

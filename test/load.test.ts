@@ -8,6 +8,7 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import session from 'express-session';
 import { Passport } from 'passport';
 import { FeishuStrategy, type FeishuProfile } from '../lib/index.js';
+import { DEFAULT_APP } from '../lib/testing/index.js';
 import { startMockProcess, type MockProcess } from './helpers/fault-mock-process.js';
 import { watchUnhandledRejections } from './helpers/fault-proxy.js';
 
@@ -87,12 +88,13 @@ describe(`load: ${LOGINS} logins at ${CONCURRENCY} concurrency`, () => {
 
   before(async () => {
     // A little latency keeps the first app-token fetch in flight while the first hundred logins arrive.
-    mock = await startMockProcess({ consent: 'auto', latency: 5 });
+    // supertest serves the app on a free port: the registered callback is a wildcard on the port.
+    mock = await startMockProcess({ consent: 'auto', latency: 5, apps: [{ ...DEFAULT_APP, redirectUris: ['http://127.0.0.1:*/auth/feishu/callback'] }] });
     store = new session.MemoryStore();
     strategy = new FeishuStrategy(
       // A timeout shorter than a round lets each round's request timers expire during the next one,
       // so both heap readings carry one round of them.
-      { clientID: mock.app.appId, clientSecret: mock.app.appSecret, domain: mock.origin, callbackURL: '/auth/feishu/callback', state: true, timeout: 3000 },
+      { clientID: mock.app.appId, clientSecret: mock.app.appSecret, domain: mock.hosts, callbackURL: '/auth/feishu/callback', state: true, timeout: 3000 },
       (_accessToken: string, _refreshToken: string, profile: FeishuProfile, done: (err: unknown, user?: Express.User) => void) => {
         done(null, { id: profile.id });
       },

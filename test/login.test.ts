@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import supertest from 'supertest';
 import { startMockFeishu, type MockFeishu } from '../lib/testing/index.js';
-import { buildApp, consent, login, pathOf, type ErrorBody } from './helpers/app.js';
+import { buildApp, consent, login, pathOf, startState, type ErrorBody } from './helpers/app.js';
 
 let mock: MockFeishu;
 
@@ -197,17 +197,49 @@ describe('upstream faults', () => {
 });
 
 describe('hostile callback input', () => {
-  const cases: Array<[string, string]> = [
-    ['a repeated code', '?code=a&code=b'],
-    ['an empty code', '?code='],
-    ['a huge code', `?code=${'x'.repeat(5000)}`],
-    ['a code and state pair repeated', '?code=a&state=b&code=c&state=d'],
+  // README: "bad callback input is a 400 failure". Each request carries the state the session
+  // expects, so the code rule alone decides; without it the code would reach Feishu.
+  const cases: Array<[string, (state: string) => string]> = [
+    ['a repeated code', (state) => `?code=a&code=b&state=${state}`],
+    ['an empty code', (state) => `?code=&state=${state}`],
+    ['a code longer than any Feishu code', (state) => `?code=${'x'.repeat(2049)}&state=${state}`],
   ];
   for (const [name, query] of cases) {
-    test(`${name} gets a 4xx or a failure, never a 5xx`, async () => {
+    test(`${name} is a 400 failure, and nothing is sent to Feishu`, async () => {
       const { agent } = buildApp(mock);
-      const res = await agent.get(`/auth/feishu/callback${query}`);
-      assert.ok(res.status < 500, `status ${res.status}`);
+      const state = await startState(agent);
+      mock.resetCalls();
+      const res = await agent.get(`/auth/feishu/callback-bare${query(state)}`);
+      assert.equal(res.status, 400);
+      assert.equal(mock.serverCalls, 0);
     });
   }
+
+  test('a code of the longest allowed length still reaches Feishu', async () => {
+    const { agent } = buildApp(mock);
+    const state = await startState(agent);
+    mock.resetCalls();
+    const res = await agent.get(`/auth/feishu/callback?code=${'x'.repeat(2048)}&state=${state}`);
+    assert.equal(mock.calls.v1Token, 1);
+    assert.equal(res.headers.location, '/failed', 'an unknown code is a failure');
+  });
+
+  test('an error in the callback other than a Deny is a 400 failure with a fixed text', async () => {
+    const { agent } = buildApp(mock);
+    const state = await startState(agent);
+    const res = await agent.get(`/auth/feishu/callback-bare?error=server_error&error_description=${encodeURIComponent('<b>Call +1 555</b>')}&state=${state}`);
+    assert.equal(res.status, 400);
+    const redirected = await agent.get(`/auth/feishu/callback?error=server_error&error_description=${encodeURIComponent('<b>Call +1 555</b>')}&state=${state}`);
+    assert.equal(redirected.headers.location, '/failed');
+    const failed = await agent.get('/failed');
+    assert.deepEqual(failed.body.messages, ['Feishu did not sign you in (server_error). Please try again.']);
+  });
+
+  test("a Deny's error_description from the query is never shown", async () => {
+    const { agent } = buildApp(mock);
+    const state = await startState(agent);
+    await agent.get(`/auth/feishu/callback?error=access_denied&error_description=${encodeURIComponent('Your account is locked, call +1 555')}&state=${state}`);
+    const failed = await agent.get('/failed');
+    assert.deepEqual(failed.body.messages, ["The sign-in was declined on Feishu's consent page (access_denied)."]);
+  });
 });

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createClient } from 'redis';
-import { DEFAULT_APP, startMockFeishu, type MockFeishu } from '../lib/testing/index.js';
+import { DEFAULT_APP, startMockFeishu, type MockApp, type MockFeishu } from '../lib/testing/index.js';
+
+/** Each instance listens on its own free port, so the app registers its callback on any port (a wildcard). */
+const APP: MockApp = { ...DEFAULT_APP, redirectUris: ['http://127.0.0.1:*/auth/feishu/callback'] };
 import { Browser, loginAcross, pathOf, startInstance, type Instance } from './helpers/redis-instances.js';
 import { watchUnhandledRejections } from './helpers/fault-proxy.js';
 import { findRedisServer, onCI, startRedisServer, type RestartableRedisServer } from './helpers/redis-server.js';
@@ -73,7 +76,7 @@ describe('two instances sharing sessions and the token cache on Redis (self-buil
 
   before(async () => {
     if (!redis) return;
-    mock = await startMockFeishu({ consent: 'auto' });
+    mock = await startMockFeishu({ consent: 'auto', apps: [APP] });
     one = await startInstance({ id: 1, mock, redisUrl: redis.url });
     two = await startInstance({ id: 2, mock, redisUrl: redis.url });
   });
@@ -183,7 +186,7 @@ describe('a store app: the app_ticket event reaches instance 1, instance 2 uses 
 
   before(async () => {
     if (!redis) return;
-    mock = await startMockFeishu({ consent: 'auto', apps: [{ ...DEFAULT_APP, type: 'store' }] });
+    mock = await startMockFeishu({ consent: 'auto', apps: [{ ...APP, type: 'store' }] });
     one = await startInstance({ id: 1, mock, redisUrl: redis.url, appType: 'store', events: { encryptKey, verificationToken } });
     two = await startInstance({ id: 2, mock, redisUrl: redis.url, appType: 'store' });
     mock.subscribeEvents({ url: `${one.url}/feishu/events`, encryptKey, verificationToken });
@@ -227,7 +230,7 @@ describe('Redis goes away and comes back (clients with disableOfflineQueue)', { 
 
   before(async () => {
     if (!redis) return;
-    mock = await startMockFeishu({ consent: 'auto' });
+    mock = await startMockFeishu({ consent: 'auto', apps: [APP] });
     one = await startInstance({ id: 1, mock, redisUrl: redis.url, failFast: true });
     two = await startInstance({ id: 2, mock, redisUrl: redis.url, failFast: true });
     cacheOnly = await startInstance({ id: 3, mock, redisUrl: redis.url, failFast: true, sessions: 'memory' });

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import express from 'express';
 import supertest from 'supertest';
 import { feishuEventHandler, FeishuStrategy } from '../lib/index.js';
-import { appTicketEvent, DEFAULT_APP, encryptEvent, startMockFeishu, type MockFeishu } from '../lib/testing/index.js';
+import { appTicketEvent, DEFAULT_APP, encryptEvent, eventRequest, startMockFeishu, type MockFeishu } from '../lib/testing/index.js';
 import { buildApp, login } from './helpers/app.js';
 
 const ENCRYPT_KEY = 'mock-encrypt-key-for-tests';
@@ -78,11 +78,21 @@ describe('the event handler', () => {
     assert.deepEqual(res.body, { challenge: 'ajls384kdjx98XX' });
   });
 
-  test('answers an encrypted challenge', async () => {
-    const res = await supertest(app({ encryptKey: ENCRYPT_KEY }))
-      .post('/events')
-      .send(encryptEvent({ challenge: 'c-123', type: 'url_verification' }, ENCRYPT_KEY));
+  test('answers an encrypted challenge unsigned, as the official SDKs do, when its Verification Token matches', async () => {
+    const challenge = encryptEvent({ challenge: 'c-123', token: VERIFICATION_TOKEN, type: 'url_verification' }, ENCRYPT_KEY);
+    const res = await supertest(app({ encryptKey: ENCRYPT_KEY, verificationToken: VERIFICATION_TOKEN })).post('/events').send(challenge);
     assert.deepEqual(res.body, { challenge: 'c-123' });
+    const forged = encryptEvent({ challenge: 'c-123', token: 'forged', type: 'url_verification' }, ENCRYPT_KEY);
+    assert.equal((await supertest(app({ encryptKey: ENCRYPT_KEY, verificationToken: VERIFICATION_TOKEN })).post('/events').send(forged)).status, 401);
+  });
+
+  test('with an Encrypt Key alone, answers a signed challenge and refuses an unsigned one', async () => {
+    const { body, headers } = eventRequest({ encryptKey: ENCRYPT_KEY }, { challenge: 'c-456', token: VERIFICATION_TOKEN, type: 'url_verification' });
+    const signed = await supertest(app({ encryptKey: ENCRYPT_KEY })).post('/events').set(headers).send(body.toString());
+    assert.deepEqual(signed.body, { challenge: 'c-456' });
+    const unsigned = await supertest(app({ encryptKey: ENCRYPT_KEY })).post('/events').set('content-type', 'application/json').send(body.toString());
+    assert.equal(unsigned.status, 401);
+    assert.match(unsigned.body.error, /verificationToken/);
   });
 
   test('refuses an event with another verification token', async () => {
@@ -93,12 +103,12 @@ describe('the event handler', () => {
     assert.ok(!saved.includes('t1'));
   });
 
-  test('refuses a payload encrypted with another key', async () => {
-    const res = await supertest(app({ encryptKey: ENCRYPT_KEY }))
-      .post('/events')
-      .send(encryptEvent(appTicketEvent(DEFAULT_APP.appId, 't2', { url: '' }), 'another-key'));
-    assert.equal(res.status, 400);
+  test('refuses a payload encrypted and signed with another key, naming encryptKey', async () => {
+    const { body, headers } = eventRequest({ encryptKey: 'another-key' }, appTicketEvent(DEFAULT_APP.appId, 't2', {}));
+    const res = await supertest(app({ encryptKey: ENCRYPT_KEY })).post('/events').set(headers).send(body.toString());
+    assert.equal(res.status, 401);
     assert.match(res.body.error, /encryptKey/);
+    assert.ok(!saved.includes('t2'));
   });
 
   test('saves app_ticket events of both schemas', async () => {
@@ -112,7 +122,7 @@ describe('the event handler', () => {
   });
 
   test('a body that is not JSON is a 400', async () => {
-    const res = await supertest(app({})).post('/events').set('content-type', 'application/json').send('{not json');
+    const res = await supertest(app({ verificationToken: VERIFICATION_TOKEN })).post('/events').set('content-type', 'application/json').send('{not json');
     assert.equal(res.status, 400);
   });
 
@@ -121,7 +131,7 @@ describe('the event handler', () => {
     try {
       const { MemoryCache } = await import('../lib/index.js');
       const cache = new MemoryCache();
-      const options = { domain: mock.origin, clientID: mock.app.appId, clientSecret: mock.app.appSecret, appType: 'store' as const, cache };
+      const options = { domain: mock.hosts, clientID: mock.app.appId, clientSecret: mock.app.appSecret, appType: 'store' as const, cache };
       const receiving = new FeishuStrategy(options, () => undefined);
       const other = new FeishuStrategy(options, () => undefined);
       await receiving.saveAppTicket(mock.issueAppTicket(mock.app.appId));

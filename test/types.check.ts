@@ -5,7 +5,8 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
-import { FeishuStrategy, type FeishuProfile, type FeishuTokenParams, type VerifyCallback } from '../lib/index.js';
+import { Passport } from 'passport';
+import { FeishuStrategy, type FeishuAuthenticateOptions, type FeishuProfile, type FeishuTokenParams, type VerifyCallback } from '../lib/index.js';
 
 const credentials = { clientID: 'cli_x', clientSecret: 'secret' };
 
@@ -53,6 +54,41 @@ new FeishuStrategy({ ...credentials, flow: 'v9' }, (_at, _rt, _profile, done) =>
 new FeishuStrategy({ ...credentials, idField: 'email' }, (_at, _rt, _profile, done) => {
   done(null);
 });
+
+// A keyless app: clientAssertion instead of the secret, flow v3 only; sync or async, a string or { value, targetInfo }.
+new FeishuStrategy({ clientID: 'cli_x', flow: 'v3', clientAssertion: (aud: string) => `signed-for-${aud}` }, (_at, _rt, profile, done) => done(null, profile));
+new FeishuStrategy(
+  { appId: 'cli_x', flow: 'v3', clientAssertion: async (aud) => Promise.resolve({ value: aud, targetInfo: { targetService: 'gdpr.example.eu', targetPrefix: '/lark' } }) },
+  (_at, _rt, profile, done) => done(null, profile),
+);
+
+// @ts-expect-error clientAssertion needs flow 'v3'
+new FeishuStrategy({ clientID: 'cli_x', clientAssertion: () => 'a.b.c' }, (_at, _rt, _profile, done) => {
+  done(null);
+});
+
+// @ts-expect-error clientAssertion needs flow 'v3', not v2
+new FeishuStrategy({ ...credentials, flow: 'v2', clientAssertion: () => 'a.b.c' }, (_at, _rt, _profile, done) => {
+  done(null);
+});
+
+// @ts-expect-error leaving clientSecret out needs clientAssertion
+new FeishuStrategy({ clientID: 'cli_x', flow: 'v3' }, (_at, _rt, _profile, done) => {
+  done(null);
+});
+
+// @ts-expect-error keyless apps are self-built
+new FeishuStrategy({ clientID: 'cli_x', flow: 'v3', appType: 'store', clientAssertion: () => 'a.b.c' }, (_at, _rt, _profile, done) => {
+  done(null);
+});
+
+// Narrowing: on refresh, and on the callback route.
+void new FeishuStrategy({ ...credentials, flow: 'v2' }, (_a, _r, _p, done) => done(null)).refreshAccessToken('r', { scope: ['offline_access'] });
+const callbackOptions: FeishuAuthenticateOptions = { tokenScope: 'auth:user.id:read', failureRedirect: '/login' };
+void callbackOptions;
+// As README shows it: a variable (an inline literal meets @types/passport's excess-property check).
+const narrow = { tokenScope: 'offline_access auth:user.id:read', failureRedirect: '/login' };
+export const narrowedCallback: unknown = new Passport().authenticate('feishu', narrow);
 
 const refreshed: Promise<{ accessToken: string; refreshToken: string | undefined }> = new FeishuStrategy(credentials, (_a, _r, _p, done) => done(null)).refreshAccessToken('r');
 void refreshed;

@@ -6,11 +6,19 @@ export interface EventSubscription {
   url: string;
   /** Whose events; default the mock's first app. */
   appId?: string;
-  /** Encrypt payloads as Feishu does when an Encrypt Key is set. */
+  /** Encrypt and sign payloads as Feishu does when an Encrypt Key is set. */
   encryptKey?: string;
   verificationToken?: string;
   /** Event schema; Feishu still sends app_ticket in the v1 shape (feishu-api.md §4.2). */
   schema?: '1.0' | '2.0';
+}
+
+/** What makes an event itself; defaults are a fresh id and the current time. */
+export interface EventIdentity {
+  /** v1 `uuid`, 2.0 `header.event_id`. */
+  eventId?: string;
+  /** ms since the epoch; v1 carries it as seconds (`ts`), 2.0 as milliseconds (`header.create_time`). */
+  createdAt?: number;
 }
 
 /** AES-256-CBC, key = SHA-256(Encrypt Key), a random IV in front, base64. */
@@ -22,21 +30,51 @@ export function encryptEvent(payload: object, encryptKey: string): { encrypt: st
   return { encrypt: data.toString('base64') };
 }
 
-export function appTicketEvent(appId: string, ticket: string, sub: EventSubscription): object {
+export interface SignatureHeaders {
+  'x-lark-request-timestamp': string;
+  'x-lark-request-nonce': string;
+  'x-lark-signature': string;
+}
+
+/**
+ * The headers Feishu signs an event with (feishu-api.md §10.1): `X-Lark-Signature` is the
+ * lowercase hex SHA-256 of timestamp + nonce + Encrypt Key + the exact body bytes.
+ * The timestamp's unit is not documented; Unix seconds here (no SDK reads its value).
+ */
+export function signEvent(body: Buffer | string, encryptKey: string, timestamp = String(Math.floor(Date.now() / 1000)), nonce = randomBytes(8).toString('hex')): SignatureHeaders {
+  const signature = createHash('sha256')
+    .update(Buffer.concat([Buffer.from(timestamp + nonce + encryptKey, 'utf8'), Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8')]))
+    .digest('hex');
+  return { 'x-lark-request-timestamp': timestamp, 'x-lark-request-nonce': nonce, 'x-lark-signature': signature };
+}
+
+export function appTicketEvent(appId: string, ticket: string, sub: Partial<EventSubscription>, identity: EventIdentity = {}): object {
+  const eventId = identity.eventId ?? randomUUID();
+  const createdAt = identity.createdAt ?? Date.now();
   if (sub.schema === '2.0') {
     return {
       schema: '2.0',
-      header: { event_id: randomUUID(), event_type: 'app_ticket', create_time: String(Date.now()), token: sub.verificationToken ?? '', app_id: appId },
+      header: { event_id: eventId, event_type: 'app_ticket', create_time: String(createdAt), token: sub.verificationToken ?? '', app_id: appId },
       event: { app_id: appId, app_ticket: ticket },
     };
   }
-  return { uuid: randomUUID(), token: sub.verificationToken ?? '', ts: String(Date.now() / 1000), type: 'event_callback', event: { app_id: appId, app_ticket: ticket, type: 'app_ticket' } };
+  return { uuid: eventId, token: sub.verificationToken ?? '', ts: String(createdAt / 1000), type: 'event_callback', event: { app_id: appId, app_ticket: ticket, type: 'app_ticket' } };
+}
+
+/**
+ * The request Feishu would send for `payload` to `sub`: encrypted and signed when the
+ * subscription has an Encrypt Key. The signature covers exactly the returned bytes.
+ */
+export function eventRequest(sub: Partial<EventSubscription>, payload: object): { body: Buffer; headers: Record<string, string> } {
+  const body = Buffer.from(JSON.stringify(sub.encryptKey ? encryptEvent(payload, sub.encryptKey) : payload), 'utf8');
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+  return { body, headers: sub.encryptKey ? { ...headers, ...signEvent(body, sub.encryptKey) } : headers };
 }
 
 /** POSTs one event; resolves to the app's HTTP status. */
 export async function deliverEvent(sub: EventSubscription, payload: object): Promise<number> {
-  const body = sub.encryptKey ? encryptEvent(payload, sub.encryptKey) : payload;
-  const res = await fetch(sub.url, { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body), signal: AbortSignal.timeout(5000) });
+  const { body, headers } = eventRequest(sub, payload);
+  const res = await fetch(sub.url, { method: 'POST', headers, body: new Uint8Array(body), signal: AbortSignal.timeout(5000) });
   await res.arrayBuffer();
   return res.status;
 }

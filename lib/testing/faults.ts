@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { logId } from './wire.js';
 
 /**
@@ -10,6 +10,10 @@ import { logId } from './wire.js';
  * - `oversized`: a 2 MB JSON answer, larger than any Feishu answer.
  * - `error`: a Feishu error answer with this `code` (and `msg`, `status`), in the endpoint's own shape.
  * - `delay`: answer normally after `ms` milliseconds.
+ * - `echo`: a Feishu error answer (in the endpoint's own shape, `code` 20001 unless given) whose
+ *   message quotes the request back: its line, headers and body, raw (also with spaces removed),
+ *   URL-encoded and JSON-escaped,
+ *   as a careless upstream or proxy would. Proves that no secret sent reaches an error.
  */
 export type MockFault =
   | { kind: 'hang' }
@@ -18,7 +22,8 @@ export type MockFault =
   | { kind: 'truncated' }
   | { kind: 'oversized' }
   | { kind: 'error'; code: number; msg?: string; status?: number }
-  | { kind: 'delay'; ms: number };
+  | { kind: 'delay'; ms: number }
+  | { kind: 'echo'; code?: number; status?: number };
 
 /** Writes a transport-level fault. Returns false for faults the endpoint itself must answer (error, delay). */
 export function writeTransportFault(res: ServerResponse, fault: MockFault): boolean {
@@ -50,6 +55,24 @@ export function writeTransportFault(res: ServerResponse, fault: MockFault): bool
     }
     case 'error':
     case 'delay':
+    case 'echo':
       return false;
   }
+}
+
+/**
+ * The request quoted three ways. The credentials (Authorization header and body) come first,
+ * in every encoding, so that a message cut short still carries each form of each secret.
+ */
+export function echoOf(req: IncomingMessage, url: URL, body: string | undefined): string {
+  const authorization = req.headers.authorization ?? '';
+  const credentials = `${url.search} ${authorization} ${body ?? ''}`;
+  const headers = Object.entries(req.headers)
+    .map(([name, value]) => `${name}: ${String(value)}`)
+    .join('\n');
+  // The compact form glues each value to its neighbour ("Bearert-…"), as a log that strips spaces
+  // would: only redaction by value, not by a token's shape, finds the secret there.
+  const compact = credentials.replace(/\s+/g, '');
+  const quoted = [compact, credentials, encodeURIComponent(credentials), JSON.stringify(credentials)].join(' | ');
+  return `${quoted} | ${req.method ?? ''} ${url.pathname}${url.search}\n${headers}`;
 }

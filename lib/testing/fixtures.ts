@@ -1,4 +1,5 @@
 /** The mock's default tenant, app and users: realistic shapes (feishu-api.md §0, §7). */
+import type { AssertionKeys } from './assertion-verifier.js';
 
 export interface MockApp {
   appId: string;
@@ -9,10 +10,20 @@ export interface MockApp {
   type?: 'internal' | 'store';
   /** A Feishu app must be used on Feishu's hosts and a Lark app on Lark's (error 20046). */
   brand?: 'feishu' | 'lark';
-  /** Registered redirect URLs; `*` matches any run of characters (`http://127.0.0.1:*`). */
+  /**
+   * Registered redirect URLs, matched on scheme, host, port and path (20029 otherwise).
+   * `*` matches any run of characters (`http://127.0.0.1:*`), for tests that want it.
+   */
   redirectUris: string[];
   /** Scopes enabled in the console; an unlisted scope shows error 20027 on the authorize page. */
   scopes?: string[];
+  /** The console's "refresh user_access_token" switch; off answers v2/v3 refreshes with 20074. Default on. */
+  refreshEnabled?: boolean;
+  /**
+   * Keyless apps: the public keys (ES256 / RS256) whose signed assertions /oauth/v3/token
+   * accepts in place of the secret. A KeyObject, or a list of KeyObjects and JWKs.
+   */
+  assertionKeys?: AssertionKeys;
   /** Field permissions: without them Feishu leaves the field out. */
   permissions?: { email?: boolean; enterpriseEmail?: boolean; userId?: boolean; mobile?: boolean };
 }
@@ -39,7 +50,7 @@ export const DEFAULT_APP: Readonly<MockApp> = {
   name: 'Demo App',
   type: 'internal',
   brand: 'feishu',
-  redirectUris: ['http://127.0.0.1:*', 'http://localhost:*'],
+  redirectUris: ['http://localhost:3000/auth/feishu/callback', 'http://127.0.0.1:3000/auth/feishu/callback'],
   scopes: [
     'offline_access', 'contact:user.email:readonly', 'contact:user.employee_id:readonly', 'contact:user.phone:readonly',
     'contact:user.employee:readonly', 'contact:user.base:readonly', 'auth:user.id:read',

@@ -5,16 +5,16 @@
  */
 export const JSAPI_SHIM = `(function () {
   var origin = new URL(document.currentScript.src).origin;
-  function code(appId, success, fail) {
-    fetch(origin + '/mock/jsapi/code?app_id=' + encodeURIComponent(appId || ''))
+  function code(api, appId, success, fail) {
+    fetch(origin + '/mock/jsapi/code?api=' + api + '&app_id=' + encodeURIComponent(appId || ''))
       .then(function (r) { return r.json(); })
       .then(function (body) { body.code ? success && success(body) : fail && fail({ errno: body.code, errMsg: body.msg }); })
       .catch(function (err) { fail && fail({ errMsg: String(err) }); });
   }
   window.h5sdk = { ready: function (fn) { fn(); }, error: function () {} };
   window.tt = {
-    requestAccess: function (o) { code(o.appID, o.success, o.fail); },
-    requestAuthCode: function (o) { code(o.appId, o.success, o.fail); }
+    requestAccess: function (o) { code('requestAccess', o.appID, o.success, o.fail); },
+    requestAuthCode: function (o) { code('requestAuthCode', o.appId, o.success, o.fail); }
   };
 })();
 `;

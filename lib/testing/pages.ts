@@ -26,7 +26,7 @@ const STYLE = `
   code { background: #f2f3f5; padding: 1px 6px; border-radius: 4px; }
 `;
 
-function page(title: string, body: string): string {
+export function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
 <body><main><div class="mark">Feishu 飞书 <span>mock</span></div>${body}</main></body></html>`;

@@ -9,15 +9,21 @@ export interface ParsedBody {
   readonly fields: Readonly<Record<string, unknown>>;
 }
 
-export async function readBody(req: IncomingMessage): Promise<ParsedBody> {
+/** The raw body as text; `undefined` when it is larger than any gateway lets through. */
+export async function readText(req: IncomingMessage): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY) return { kind: 'invalid', fields: {} };
+    if (size > MAX_BODY) return undefined;
     chunks.push(chunk);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function readBody(req: IncomingMessage): Promise<ParsedBody> {
+  const text = await readText(req);
+  if (text === undefined) return { kind: 'invalid', fields: {} };
   if (!text) return { kind: 'none', fields: {} };
   const type = (req.headers['content-type'] ?? '').toLowerCase();
   if (type.startsWith('application/json')) {
@@ -43,6 +49,13 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
     'content-length': Buffer.byteLength(text),
     'x-tt-logid': logId(),
   });
+  res.end(text);
+}
+
+/** What Feishu's gateway answers for a path its host does not serve. */
+export function sendNotFound(res: ServerResponse): void {
+  const text = '404 page not found';
+  res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), 'x-tt-logid': logId() });
   res.end(text);
 }
 

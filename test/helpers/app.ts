@@ -33,7 +33,7 @@ export function buildApp(mock: MockFeishu, options: Options = {}) {
     {
       clientID: mock.app.appId,
       clientSecret: mock.app.appSecret,
-      domain: mock.origin,
+      domain: mock.hosts,
       // Absolute, because supertest serves each request on a new ephemeral port.
       callbackURL: 'http://localhost:3000/auth/feishu/callback',
       state: true,
@@ -58,10 +58,21 @@ export function buildApp(mock: MockFeishu, options: Options = {}) {
       res.json(req.user);
     },
   );
+  // A page that starts the sign-in itself (a QR code's goto, a new window) asks for the URL.
+  app.get('/authorize-url', (req, res, next) => {
+    strategy.buildAuthorizationURL(req).then((url) => res.json({ url }), next);
+  });
+    // No failureRedirect: Passport answers a failure with the status the strategy gave it.
+  app.get('/auth/feishu/callback-bare', passport.authenticate(strategy.name), (req, res) => {
+    res.json(req.user);
+  });
   app.get('/failed', (req, res) => {
     res.status(401).json({ messages: req.session.messages ?? [] });
   });
+  /** Every error the app's error handler received, as it received it. */
+  const errors: unknown[] = [];
   const onError: ErrorRequestHandler = (err: Error & Partial<ErrorBody> & { oauthError?: { kind?: string } }, _req, res, _next) => {
+    errors.push(err);
     res.status(500).json({
       name: err.name,
       message: err.message,
@@ -72,7 +83,7 @@ export function buildApp(mock: MockFeishu, options: Options = {}) {
     } satisfies ErrorBody);
   };
   app.use(onError);
-  return { app, strategy, agent: supertest.agent(app) };
+  return { app, strategy, errors, agent: supertest.agent(app) };
 }
 
 /** The user's side of Feishu: open the authorize URL, press Allow or Deny, return the callback URL. */
@@ -89,6 +100,14 @@ export async function consent(authorizeURL: string, decision: 'allow' | 'deny' =
     body: new URLSearchParams({ request: requestId, decision, user: String(user) }),
   });
   return answer.headers.get('location') ?? '';
+}
+
+/** Starts a sign-in on `agent` and returns the state the session now expects. */
+export async function startState(agent: supertest.Agent): Promise<string> {
+  const start = await agent.get('/login');
+  const state = new URL(start.headers.location ?? '').searchParams.get('state');
+  if (!state) throw new Error('the sign-in redirect carries no state');
+  return state;
 }
 
 /** Path and query of a URL, for supertest. */

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { startMockFeishu, type MockEndpoint, type MockFault, type MockFeishuOptions } from '../../lib/testing/index.js';
 import type { MockApp } from '../../lib/testing/index.js';
+import type { FeishuHosts } from '../../lib/index.js';
 
 /**
  * The mock Feishu in a child process, so a test can measure its own heap without the
@@ -9,10 +10,10 @@ import type { MockApp } from '../../lib/testing/index.js';
 
 type Request = { id: number; op: 'calls' } | { id: number; op: 'resetCalls' } | { id: number; op: 'inject'; endpoint: MockEndpoint; fault: MockFault; times: number } | { id: number; op: 'close' };
 type Reply = { id: number; ok: true; value?: unknown } | { id: number; ok: false; error: string };
-type Ready = { ready: true; origin: string; app: MockApp };
+type Ready = { ready: true; hosts: FeishuHosts; app: MockApp };
 
 export interface MockProcess {
-  readonly origin: string;
+  readonly hosts: FeishuHosts;
   readonly app: MockApp;
   calls(): Promise<Record<MockEndpoint, number>>;
   resetCalls(): Promise<void>;
@@ -20,7 +21,7 @@ export interface MockProcess {
   close(): Promise<void>;
 }
 
-export async function startMockProcess(options: Pick<MockFeishuOptions, 'consent' | 'latency'> = {}): Promise<MockProcess> {
+export async function startMockProcess(options: Pick<MockFeishuOptions, 'consent' | 'latency' | 'apps'> = {}): Promise<MockProcess> {
   const child: ChildProcess = fork(__filename, [JSON.stringify(options)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: Error) => void }>();
   let nextId = 1;
@@ -55,7 +56,7 @@ export async function startMockProcess(options: Pick<MockFeishuOptions, 'consent
     });
 
   return {
-    origin: ready.origin,
+    hosts: ready.hosts,
     app: ready.app,
     calls: async () => (await ask({ op: 'calls' })) as Record<MockEndpoint, number>,
     resetCalls: async () => void (await ask({ op: 'resetCalls' })),
@@ -104,7 +105,7 @@ async function runChild(): Promise<void> {
   process.on('disconnect', () => {
     void mock.close().finally(() => process.exit(0));
   });
-  send({ ready: true, origin: mock.origin, app: mock.app });
+  send({ ready: true, hosts: mock.hosts, app: mock.app });
 }
 
 if (require.main === module) void runChild();

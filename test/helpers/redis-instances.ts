@@ -63,7 +63,7 @@ export async function startInstance(options: InstanceOptions): Promise<Instance>
     {
       clientID: mock.app.appId,
       clientSecret: mock.app.appSecret,
-      domain: mock.origin,
+      domain: mock.hosts,
       callbackURL: '/auth/feishu/callback',
       state: true,
       appType: options.appType ?? 'internal',

@@ -1,0 +1,133 @@
+/**
+ * Keyless apps: the app proves itself at `/oauth/v3/token` with a short-lived RFC 7523 JWT
+ * (a client assertion) that a signing service makes, instead of a stored App Secret
+ * (feishu-api.md §10.4; the behaviour of node-sdk 1.74 `client/client-assertion.ts`).
+ * This package signs nothing: the app's provider returns the assertion for an audience.
+ */
+
+/** A GDPR proxy that the token request goes through instead of Feishu's host. */
+export interface ClientAssertionTarget {
+  /** The proxy's host, `https://proxy.example.com` or `proxy.example.com`; https only. */
+  readonly targetService: string;
+  /** A path the proxy puts before Feishu's path, such as `/proxy/lark`. */
+  readonly targetPrefix?: string;
+}
+
+export interface ClientAssertionToken {
+  /** The signed JWT. */
+  readonly value: string;
+  /** Send the token request through this GDPR proxy. */
+  readonly targetInfo?: ClientAssertionTarget;
+}
+
+/**
+ * Returns a fresh assertion whose `aud` is `audience` (the accounts host, such as
+ * `accounts.feishu.cn`). Called once for every token request (code exchange or refresh).
+ */
+export type ClientAssertionProvider = (audience: string) => string | ClientAssertionToken | Promise<string | ClientAssertionToken>;
+
+/** Why no assertion could be sent; no request was made. */
+export type ClientAssertionFailure = 'provider_failed' | 'empty_assertion' | 'invalid_target';
+
+/**
+ * The app's `clientAssertion` provider failed, returned nothing usable, or named a proxy that
+ * is not https. No request reached Feishu. Reaches the app as a Passport error (or a rejected
+ * `refreshAccessToken`); what the provider threw is the `cause`, never part of the message,
+ * since a signing service's error may quote what it signed.
+ */
+export class ClientAssertionError extends Error {
+  override readonly name = 'ClientAssertionError';
+  constructor(
+    readonly code: ClientAssertionFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+export const TARGET_SERVICE_HEADER = 'X-Target-Service';
+
+/**
+ * The audience of an assertion presented at `url`: its host with the port when it is not the
+ * scheme's default (`accounts.feishu.cn`; `127.0.0.1:50123` for the mock), as node-sdk
+ * derives it. That is the host that checks the assertion, whatever proxy carries it.
+ */
+export function audienceOf(url: string): string {
+  return new URL(url).host;
+}
+
+/** A prefix is a path: segments of URL path characters, each after a `/`. */
+const PREFIX = /^(?:\/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)*$/;
+
+/**
+ * The URL of a token request sent through a GDPR proxy: `https://<targetService><targetPrefix><path>`.
+ * The proxy receives the assertion, a bearer credential, so anything but a plain https origin
+ * (an http:// service, user info, a path, query or fragment) and any prefix that is not a clean
+ * path is refused rather than repaired.
+ */
+export function proxyURL(target: ClientAssertionTarget, path: string): string {
+  const { targetService, targetPrefix = '' } = target;
+  if (typeof targetService !== 'string' || !targetService) throw invalidTarget('targetInfo.targetService is empty');
+  let service: URL;
+  try {
+    service = new URL(targetService.includes('://') ? targetService : `https://${targetService}`);
+  } catch {
+    throw invalidTarget('targetInfo.targetService is not a host or https origin');
+  }
+  if (service.protocol !== 'https:') throw invalidTarget('targetInfo.targetService must use https');
+  if (service.username || service.password) throw invalidTarget('targetInfo.targetService must not carry user info');
+  if (service.pathname !== '/' || service.search || service.hash) throw invalidTarget('targetInfo.targetService must be an origin, without a path (put it in targetPrefix)');
+  if (typeof targetPrefix !== 'string' || !PREFIX.test(targetPrefix)) throw invalidTarget('targetInfo.targetPrefix must be empty or a path starting with /');
+  const joined = `${targetPrefix}${path}`.replace(/\/{2,}/g, '/');
+  // `..` (also percent-encoded) would climb out of the prefix on a proxy that normalizes paths.
+  if (joined.split('/').some((segment) => ['.', '..'].includes(segment.replace(/%2e/gi, '.')))) {
+    throw invalidTarget('targetInfo.targetPrefix must not contain . or .. segments');
+  }
+  return `https://${service.host}${joined}`;
+}
+
+function invalidTarget(message: string): ClientAssertionError {
+  return new ClientAssertionError('invalid_target', `clientAssertion: ${message}`);
+}
+
+/** How one token request authenticates the app: fields for the body, and where it goes. */
+export interface ClientProof {
+  readonly url: string;
+  readonly fields: Readonly<Record<string, string>>;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** A credential made for this request only, to scrub from messages. */
+  readonly secret?: string;
+}
+
+/**
+ * Asks the provider for an assertion for the request to `url` and builds its client
+ * authentication. Rejects with a ClientAssertionError before any request is made when the
+ * provider throws, returns nothing or an empty value, or names a proxy that is not https.
+ */
+export async function assertionProof(provider: ClientAssertionProvider, clientID: string, url: string): Promise<ClientProof> {
+  const audience = audienceOf(url);
+  let answer: unknown;
+  try {
+    answer = await provider(audience);
+  } catch (err) {
+    throw new ClientAssertionError('provider_failed', 'The clientAssertion provider failed; no token request was sent (see the cause).', { cause: err });
+  }
+  const token: Partial<ClientAssertionToken> | undefined =
+    typeof answer === 'string' ? { value: answer } : typeof answer === 'object' && answer !== null ? answer : undefined;
+  const value = token?.value;
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new ClientAssertionError('empty_assertion', 'The clientAssertion provider returned no assertion; no token request was sent.');
+  }
+  const fields = { client_id: clientID, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: value };
+  if (token?.targetInfo === undefined) return { url, fields, secret: value };
+  if (typeof token.targetInfo !== 'object' || token.targetInfo === null) throw invalidTarget('targetInfo must be an object');
+  // The proxy routes by this header to the host that checks the assertion (its audience).
+  return { url: proxyURL(token.targetInfo, new URL(url).pathname), fields, headers: { [TARGET_SERVICE_HEADER]: audience }, secret: value };
+}
+
+/** The classic client authentication: client_id and client_secret in the body. */
+export function secretProof(clientID: string, clientSecret: string, url: string): ClientProof {
+  return { url, fields: { client_id: clientID, client_secret: clientSecret } };
+}

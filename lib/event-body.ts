@@ -1,0 +1,52 @@
+import type { IncomingMessage } from 'node:http';
+
+/** A request as frameworks hand it over: maybe parsed already, maybe with the raw bytes kept. */
+export type EventRequest = IncomingMessage & { body?: unknown; rawBody?: unknown };
+
+export interface EventBody {
+  /** The bytes the signature covers. */
+  readonly bytes: Buffer;
+  /**
+   * false when `bytes` is `JSON.stringify(req.body)` because a body parser consumed the
+   * stream and kept nothing else (the official node-sdk signs that too); it equals the sent
+   * bytes only when Feishu sent compact JSON, as it does for `{"encrypt":"…"}`.
+   */
+  readonly raw: boolean;
+}
+
+export class BodyTooLarge extends Error {}
+
+const MAX_EVENT_BYTES = 1024 * 1024;
+
+function asBytes(value: unknown): Buffer | undefined {
+  if (Buffer.isBuffer(value)) return value;
+  if (typeof value === 'string') return Buffer.from(value, 'utf8');
+  return undefined;
+}
+
+async function readStream(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_EVENT_BYTES) throw new BodyTooLarge('event body too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * The request body as sent, from the first place that has it: `req.rawBody` (NestJS
+ * `rawBody: true`, a body parser's `verify` hook), the unread stream, a body that
+ * `express.raw()` or `express.text()` left as bytes, and only then a parsed object.
+ */
+export async function readEventBody(req: EventRequest): Promise<EventBody> {
+  const kept = asBytes(req.rawBody);
+  if (kept) return { bytes: kept, raw: true };
+  // A body parser that ran has read the stream to its end before calling the next handler.
+  if (!req.readableEnded) return { bytes: await readStream(req), raw: true };
+  const given = asBytes(req.body);
+  if (given) return { bytes: given, raw: true };
+  if (typeof req.body === 'object' && req.body !== null) return { bytes: Buffer.from(JSON.stringify(req.body), 'utf8'), raw: false };
+  return { bytes: Buffer.alloc(0), raw: true };
+}

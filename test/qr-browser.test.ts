@@ -1,0 +1,116 @@
+/// <reference lib="dom" />
+// ^ playwright-core's types name DOM classes; the root tsconfig has no DOM lib.
+/**
+ * Scan-to-sign-in in a real browser: the example's sign-in page shows the QR code (the mock's
+ * stand-in for Feishu's web QR SDK), a second browser context plays the phone — it reads the
+ * QR code, opens the scan page and approves — and the desktop lands on the profile page.
+ * With UPDATE_SCREENSHOTS=1 the sign-in page with its QR code is saved as docs/qr-signin.png.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { DEFAULT_APP, QR_SDK_PATH, startMockFeishu, type MockFeishu } from 'passport-feishu-oauth2/testing';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { createExampleApp } from '../example/app.js';
+import { scanQrSvg } from './helpers/qr.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const SHOTS = path.join(__dirname, '..', process.env.UPDATE_SCREENSHOTS ? 'docs' : 'test-results');
+
+let mock: MockFeishu;
+let server: Server;
+let base: string;
+let browser: Browser;
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}. Install Debian's package (apt-get install chromium) or set CHROMIUM_PATH.`);
+  const ready: { app?: RequestListener } = {};
+  server = createServer((req, res) => ready.app?.(req, res)).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // As example/server.ts does: both callbacks registered exactly.
+  mock = await startMockFeishu({ apps: [{ ...DEFAULT_APP, redirectUris: [`${base}/auth/feishu/callback`, `${base}/auth/feishu-qr/callback`] }] });
+  ready.app = createExampleApp({
+    feishu: {
+      appId: mock.app.appId,
+      appSecret: mock.app.appSecret,
+      domain: mock.hosts,
+      jssdkURL: `${mock.hosts.open}/mock/h5sdk.js`,
+      qrSdkURL: `${mock.hosts.open}${QR_SDK_PATH}`,
+    },
+    sessionSecret: 'qr-browser-test-secret',
+    mockOrigin: mock.origin,
+    logger: { info: () => undefined, error: (line) => console.error(line) },
+  });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  mkdirSync(SHOTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.closeAllConnections();
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  await mock?.close();
+});
+
+/** A browser profile of its own, kept on loopback. */
+async function context(t: { after(fn: () => Promise<void>): void }, viewport: { width: number; height: number }): Promise<BrowserContext> {
+  const ctx = await browser.newContext({ viewport });
+  t.after(() => ctx.close());
+  await ctx.route((url) => url.hostname !== '127.0.0.1', (route) => route.abort());
+  return ctx;
+}
+
+describe('scan-to-sign-in in Chromium', () => {
+  test('the desktop shows the QR code, the phone scans and approves, the desktop lands on the profile', async (t) => {
+    const desktop = await (await context(t, { width: 1000, height: 700 })).newPage();
+    const errors: Error[] = [];
+    desktop.on('pageerror', (err) => errors.push(err));
+    await desktop.goto(`${base}/login`);
+    const qrFrame = desktop.frameLocator('#feishu-qr iframe');
+    const svg = await qrFrame.locator('svg').evaluate((el) => el.outerHTML);
+    await desktop.screenshot({ path: path.join(SHOTS, 'qr-signin.png') });
+
+    // The phone's camera: whatever the QR code says, the phone opens.
+    const scanUrl = scanQrSvg(svg);
+    if (!scanUrl) assert.fail('the QR code decodes');
+    assert.ok(scanUrl.startsWith(`${mock.hosts.passport}/mock/qr/scan?`), `the QR code carries the mock's scan page: ${scanUrl}`);
+    const phone = await (await context(t, { width: 390, height: 760 })).newPage();
+    await phone.goto(scanUrl);
+    const user = mock.users[1]!;
+    await phone.getByText(user.en_name).click();
+    await phone.getByRole('button', { name: 'Approve' }).click();
+    await phone.getByRole('heading', { name: 'Approved' }).waitFor();
+
+    await desktop.waitForURL(`${base}/profile`);
+    assert.equal(await desktop.locator('h1').textContent(), user.name);
+    assert.ok((await desktop.locator('.fields').innerText()).includes(user.open_id));
+    assert.equal(mock.calls.suiteToken, 1, 'the code was exchanged on the suite token endpoint');
+    assert.deepEqual(errors, []);
+  });
+
+  test('a message from another origin does not sign anyone in', async (t) => {
+    const page = await (await context(t, { width: 1000, height: 700 })).newPage();
+    await page.goto(`${base}/login`);
+    await page.frameLocator('#feishu-qr iframe').locator('svg').waitFor();
+    // The page itself (not the QR frame) posts a well-formed message, then a marker. Messages
+    // are delivered in order, so once the marker arrives the page has judged the forged one.
+    const status = await page.evaluate(
+      () =>
+        new Promise<string>((resolve) => {
+          window.addEventListener('message', (event) => {
+            if (event.data === 'marker') resolve(document.getElementById('qr-status')?.textContent ?? '');
+          });
+          window.postMessage({ source: 'qrcode', tmp_code: 'tmp_forged' }, '*');
+          window.postMessage('marker', '*');
+        }),
+    );
+    assert.match(status, /scan the code/, 'matchOrigin refused the message: the page did not start signing in');
+    assert.equal(new URL(page.url()).pathname, '/login');
+  });
+});
