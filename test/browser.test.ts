@@ -8,19 +8,16 @@
  * machines, so a plain test run must not rewrite tracked files.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_APP, startMockFeishu, type MockFeishu } from 'passport-feishu-oauth2/testing';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { createExampleApp } from '../example/app.js';
+import { launchChromium, SHOTS } from './helpers/chromium.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
-const SHOTS = path.join(__dirname, '..', process.env.UPDATE_SCREENSHOTS ? 'docs' : 'test-results');
 
 let mock: MockFeishu;
 let server: Server;
@@ -28,10 +25,6 @@ let base: string;
 let browser: Browser;
 
 before(async () => {
-  assert.ok(
-    existsSync(CHROMIUM),
-    `Chromium not found at ${CHROMIUM}. Install Debian's package (apt-get install chromium; .ci/run does) or set CHROMIUM_PATH.`,
-  );
   // The app listens first: the mock accepts only its exact callback URL, port included.
   const ready: { app?: RequestListener } = {};
   server = createServer((req, res) => ready.app?.(req, res)).listen(0, '127.0.0.1');
@@ -44,8 +37,7 @@ before(async () => {
     mockOrigin: mock.origin,
     logger: { info: () => undefined, error: (line) => console.error(line) },
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  mkdirSync(SHOTS, { recursive: true });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -7,20 +7,17 @@
  * With UPDATE_SCREENSHOTS=1 the sign-in page with its QR code is saved as docs/qr-signin.png.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
 import { once } from 'node:events';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_APP, QR_SDK_PATH, startMockFeishu, type MockFeishu } from 'passport-feishu-oauth2/testing';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { type Browser, type BrowserContext } from 'playwright-core';
 import { createExampleApp } from '../example/app.js';
+import { launchChromium, SHOTS } from './helpers/chromium.js';
 import { scanQrSvg } from './helpers/qr.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
-const SHOTS = path.join(__dirname, '..', process.env.UPDATE_SCREENSHOTS ? 'docs' : 'test-results');
 
 let mock: MockFeishu;
 let server: Server;
@@ -28,7 +25,6 @@ let base: string;
 let browser: Browser;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM}. Install Debian's package (apt-get install chromium) or set CHROMIUM_PATH.`);
   const ready: { app?: RequestListener } = {};
   server = createServer((req, res) => ready.app?.(req, res)).listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -47,8 +43,7 @@ before(async () => {
     mockOrigin: mock.origin,
     logger: { info: () => undefined, error: (line) => console.error(line) },
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  mkdirSync(SHOTS, { recursive: true });
+  browser = await launchChromium();
 });
 
 after(async () => {
