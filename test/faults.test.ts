@@ -351,11 +351,9 @@ describe('faults under concurrency', () => {
     assert.equal(mock.calls.appAccessToken, 1, 'the waiting logins shared one fetch');
     assert.equal(mock.calls.v1Token, 0);
     assert.deepEqual(internals(strategy), { handoff: 0, inflight: false });
-    const again = await Promise.all(Array.from({ length: 5 }, () => login(supertest.agent(app))));
-    assert.deepEqual(
-      again.map((r) => r.status),
-      Array<number>(5).fill(200),
-    );
+    // Recovery one login at a time: five at once against a 250 ms timeout is a load test, not this one.
+    for (let i = 0; i < 5; i += 1) assert.equal((await login(supertest.agent(app))).status, 200);
+    assert.equal(mock.calls.appAccessToken, 2, 'recovery fetched one new token and cached it');
     await proxy.settle();
   });
 
