@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { readAnswer } from '../lib/answers.js';
 import { FeishuAPIError, FeishuTokenError, TokenError } from '../lib/index.js';
-import { isLoginFailure, redact } from '../lib/errors.js';
+import { isLoginFailure, oauthErrorFor, redact } from '../lib/errors.js';
 
 describe('reading answers: a 200 is never success without reading code', () => {
   test('envelope: code 0 is success, data is the payload', () => {
@@ -76,6 +76,29 @@ describe('error classes', () => {
     for (const code of [20002, 20071, 20050, 20014]) assert.ok(!isLoginFailure(token(code)), String(code));
     assert.ok(isLoginFailure(token(undefined)), 'suite invalid_grant');
     assert.ok(!isLoginFailure(token(undefined, 'invalid_client')));
+  });
+});
+
+describe("err.code of a v1 refusal, which carries only Feishu's number", () => {
+  // feishu-api.md §3.4: the OAuth name v2/v3 answers the same code with, so an app compares one
+  // `err.code` whatever the flow. Codes v2 does not name (used or expired codes …) are invalid_grant.
+  const V2_NAMES: ReadonlyArray<readonly [number, string]> = [
+    [20050, 'server_error'],
+    [20072, 'temporarily_unavailable'],
+    [20036, 'unsupported_grant_type'],
+    [20001, 'invalid_request'],
+    [20063, 'invalid_request'],
+    [20002, 'invalid_client'],
+    [20013, 'invalid_client'],
+    [20014, 'invalid_client'],
+    [20035, 'invalid_client'],
+    [20048, 'invalid_client'],
+  ];
+  for (const [code, name] of V2_NAMES) {
+    test(`${code} is ${name}`, () => assert.equal(oauthErrorFor(code), name));
+  }
+  test('a used, expired or unknown code, an unlisted number or none is invalid_grant', () => {
+    for (const code of [20003, 20004, 20065, 99999, undefined]) assert.equal(oauthErrorFor(code), 'invalid_grant');
   });
 });
 
