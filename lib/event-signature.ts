@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
  * Plain SHA-256, not an HMAC; sent only when the app has an Encrypt Key.
  */
 export function eventSignature(timestamp: string, nonce: string, encryptKey: string, body: Buffer): string {
-  return createHash('sha256').update(timestamp + nonce + encryptKey, 'utf8').update(body).digest('hex');
+  return createHash('sha256').update(timestamp + nonce + encryptKey).update(body).digest('hex');
 }
 
 export type SignatureCheck = 'valid' | 'missing' | 'wrong';
@@ -28,7 +28,7 @@ export function checkEventSignature(headers: IncomingHttpHeaders, body: Buffer, 
   const nonce = header(headers, 'x-lark-request-nonce');
   const signature = header(headers, 'x-lark-signature');
   if (timestamp === undefined || nonce === undefined || signature === undefined) return 'missing';
-  const expected = Buffer.from(eventSignature(timestamp, nonce, encryptKey, body), 'latin1');
-  const received = Buffer.from(signature, 'latin1');
+  const expected = Buffer.from(eventSignature(timestamp, nonce, encryptKey, body));
+  const received = Buffer.from(signature);
   return received.length === expected.length && timingSafeEqual(received, expected) ? 'valid' : 'wrong';
 }
