@@ -20,7 +20,7 @@ const MAX_EVENT_BYTES = 1024 * 1024;
 
 function asBytes(value: unknown): Buffer | undefined {
   if (Buffer.isBuffer(value)) return value;
-  if (typeof value === 'string') return Buffer.from(value, 'utf8');
+  if (typeof value === 'string') return Buffer.from(value);
   return undefined;
 }
 
@@ -47,6 +47,6 @@ export async function readEventBody(req: EventRequest): Promise<EventBody> {
   if (!req.readableEnded) return { bytes: await readStream(req), raw: true };
   const given = asBytes(req.body);
   if (given) return { bytes: given, raw: true };
-  if (typeof req.body === 'object' && req.body !== null) return { bytes: Buffer.from(JSON.stringify(req.body), 'utf8'), raw: false };
+  if (typeof req.body === 'object' && req.body !== null) return { bytes: Buffer.from(JSON.stringify(req.body)), raw: false };
   return { bytes: Buffer.alloc(0), raw: true };
 }
