@@ -127,6 +127,7 @@ const OAUTH_ERRORS: Readonly<Record<number, string>> = {
 
 /** The OAuth `error` string for a Feishu code, where Feishu did not send one itself (v1 sends none). */
 export function oauthErrorFor(code: number | undefined): string {
+  // Stryker disable next-line ConditionalExpression: OAUTH_ERRORS has no key "undefined", so without the check undefined still becomes invalid_grant; the check is there for the type checker.
   return (code !== undefined && OAUTH_ERRORS[code]) || 'invalid_grant';
 }
 
