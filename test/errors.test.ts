@@ -109,8 +109,8 @@ describe('redact', () => {
   });
 
   test('caps messages at 500 characters and says it did', () => {
-    assert.equal(redact('x'.repeat(500)), 'x'.repeat(500));
-    assert.equal(redact('x'.repeat(501)), `${'x'.repeat(500)}…`);
+    assert.equal(redact('x'.repeat(500), []), 'x'.repeat(500));
+    assert.equal(redact('x'.repeat(501), []), `${'x'.repeat(500)}…`);
   });
 
   const secret = 'p@ss/w rd+"q"&<>~1';
