@@ -160,6 +160,7 @@ describe('the app-token manager', () => {
     const tokens = manager(undefined, cache);
     for (const thrown of ['boom', undefined, null, 42]) {
       await assert.rejects(
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a non-Error rejection is what this test is about
         tokens.use(() => Promise.reject(thrown)),
         (err: unknown) => err === thrown,
       );
