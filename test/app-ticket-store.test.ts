@@ -71,6 +71,13 @@ describe('saveAppTicket: retries and late events', () => {
     assert.equal(ticketIn(cache), 't2');
   });
 
+  test('a ticket from an older event does not replace a newer one', async () => {
+    const cache = new RecordingCache();
+    await saveAppTicket(cache, KEY, 't1', { createdAt: 5000 }, HOUR);
+    assert.equal(await saveAppTicket(cache, KEY, 't0', { createdAt: 4000 }, HOUR), false);
+    assert.equal(ticketIn(cache), 't1');
+  });
+
   test('a ticket from an event of the same time replaces the stored one', async () => {
     const cache = new RecordingCache();
     await saveAppTicket(cache, KEY, 't1', { createdAt: 5000 }, HOUR);
@@ -129,7 +136,7 @@ describe("appTokenSource: the store app's ticket as read back", () => {
   const noTicket = (err: unknown) => {
     assert.ok(err instanceof FeishuAPIError, String(err));
     assert.equal(err.feishuCode, 10012);
-    assert.match(err.message, /app_access_token/);
+    assert.match(err.message, /^Failed to obtain app_access_token/);
     assert.match(err.msg, /no app_ticket/);
     return true;
   };
