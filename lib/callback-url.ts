@@ -59,9 +59,10 @@ export function resolveCallbackURL(req: RequestLike, callbackURL: string, proxy:
   if (!host || !HOST.test(host)) return null;
   const encrypted = (req.socket ?? req.connection ?? req.raw?.socket)?.encrypted === true;
   const tls = encrypted || (trusted && first(headers['x-forwarded-proto'])?.toLowerCase() === 'https');
-  const path = req.originalUrl ?? req.url ?? '/';
+  // Anything but an origin-form path (none, `*`, an absolute-form target) resolves against the root.
+  const path = req.originalUrl ?? req.url;
   try {
-    return new URL(callbackURL, `${tls ? 'https' : 'http'}://${host}${path.startsWith('/') ? path : '/'}`).href;
+    return new URL(callbackURL, `${tls ? 'https' : 'http'}://${host}${path?.startsWith('/') ? path : ''}`).href;
   } catch {
     return null;
   }
@@ -70,6 +71,7 @@ export function resolveCallbackURL(req: RequestLike, callbackURL: string, proxy:
 /** The first value of a header that may be repeated or a comma-separated list (one per proxy hop). */
 function first(value: string | string[] | undefined): string | undefined {
   const raw = Array.isArray(value) ? value[0] : value;
+  // Stryker disable next-line OptionalChaining: split() returns at least one element; `?.` only satisfies noUncheckedIndexedAccess.
   const head = raw?.split(',', 1)[0]?.trim();
   return head || undefined;
 }
