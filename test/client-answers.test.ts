@@ -149,12 +149,28 @@ describe('a refused token request becomes a FeishuTokenError whose code is an OA
 });
 
 describe('user_info', () => {
+  test('an answer that is not JSON is an InternalOAuthError about the profile', async () => {
+    server.answer({ status: 502, text: '<html>bad gateway</html>', headers: { 'content-type': 'text/html' } });
+    const err = await rejection(client('v2').userInfo('u-access'));
+    assert.ok(err instanceof InternalOAuthError);
+    assert.equal(err.message, 'Failed to fetch user profile');
+  });
+
   test('a refusal is a FeishuAPIError about the profile', async () => {
     server.answer({ json: { code: 99991668, msg: 'invalid access token' } });
     const err = await rejection(client('v2').userInfo('u-access'));
     assert.ok(err instanceof FeishuAPIError);
     assert.match(err.message, /^Failed to fetch user profile: invalid access token \(code 99991668\)/);
     assert.equal(server.received[0]?.method, 'GET');
+  });
+});
+
+describe('a narrower scope reaches Feishu (v2/v3)', () => {
+  test('in the code exchange and in the refresh', async () => {
+    server.answer({ json: { code: 0, access_token: 'u-access' } }, { json: { code: 0, access_token: 'u-access' } });
+    await client('v2').exchangeCode('the-code', { scope: 'contact:user.base:readonly' });
+    await client('v2').refresh('ur-refresh', 'offline_access');
+    assert.deepEqual(server.received.map((request) => (JSON.parse(request.body) as { scope?: string }).scope), ['contact:user.base:readonly', 'offline_access']);
   });
 });
 
