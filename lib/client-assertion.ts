@@ -79,7 +79,8 @@ export function proxyURL(target: ClientAssertionTarget, path: string): string {
   if (service.protocol !== 'https:') throw invalidTarget('targetInfo.targetService must use https');
   if (service.username || service.password) throw invalidTarget('targetInfo.targetService must not carry user info');
   if (service.pathname !== '/' || service.search || service.hash) throw invalidTarget('targetInfo.targetService must be an origin, without a path (put it in targetPrefix)');
-  if (typeof targetPrefix !== 'string' || !PREFIX.test(targetPrefix)) throw invalidTarget('targetInfo.targetPrefix must be empty or a path starting with /');
+  // test() reads a non-string prefix as the template below writes it, so what passes is a clean path either way.
+  if (!PREFIX.test(targetPrefix)) throw invalidTarget('targetInfo.targetPrefix must be empty or a path starting with /');
   const joined = `${targetPrefix}${path}`.replace(/\/{2,}/g, '/');
   // `..` (also percent-encoded) would climb out of the prefix on a proxy that normalizes paths.
   if (joined.split('/').some((segment) => ['.', '..'].includes(segment.replace(/%2e/gi, '.')))) {
@@ -114,14 +115,13 @@ export async function assertionProof(provider: ClientAssertionProvider, clientID
   } catch (err) {
     throw new ClientAssertionError('provider_failed', 'The clientAssertion provider failed; no token request was sent (see the cause).', { cause: err });
   }
-  const token: Partial<ClientAssertionToken> | undefined =
-    typeof answer === 'string' ? { value: answer } : typeof answer === 'object' && answer !== null ? answer : undefined;
-  const value = token?.value;
+  const token: Partial<ClientAssertionToken> = typeof answer === 'string' ? { value: answer } : typeof answer === 'object' && answer !== null ? answer : {};
+  const value = token.value;
   if (typeof value !== 'string' || value.trim() === '') {
     throw new ClientAssertionError('empty_assertion', 'The clientAssertion provider returned no assertion; no token request was sent.');
   }
   const fields = { client_id: clientID, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: value };
-  if (token?.targetInfo === undefined) return { url, fields, secret: value };
+  if (token.targetInfo === undefined) return { url, fields, secret: value };
   if (typeof token.targetInfo !== 'object' || token.targetInfo === null) throw invalidTarget('targetInfo must be an object');
   // The proxy routes by this header to the host that checks the assertion (its audience).
   return { url: proxyURL(token.targetInfo, new URL(url).pathname), fields, headers: { [TARGET_SERVICE_HEADER]: audience }, secret: value };
