@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Request } from 'express';
-import { FeishuStrategy, type FeishuAuthenticateOptions, type FeishuFlow, type FeishuStrategyOptions } from '../lib/index.js';
+import { FeishuStrategy, FeishuTokenError, type FeishuAuthenticateOptions, type FeishuFlow, type FeishuStrategyOptions } from '../lib/index.js';
 import { DEFAULT_USERS, startMockFeishu, type MockFeishu } from '../lib/testing/index.js';
-import { buildApp, login } from './helpers/app.js';
+import { buildApp, consent, login } from './helpers/app.js';
 
 /**
  * What `authenticate` does with the requests frameworks hand it, called the way Passport calls
@@ -155,5 +155,28 @@ describe('tenants', () => {
     const res = await login(agent, 'allow', 1);
     assert.equal(res.headers.location, '/failed');
     assert.equal((await login(agent, 'allow', 0)).status, 200);
+  });
+});
+
+describe("the app's own errors", () => {
+  test('an error from the verify callback reaches the app as it is, even one that carries a Feishu error', async () => {
+    // An app that wraps a failed Feishu call in its own error, after passport-oauth2's `oauthError` convention.
+    const refused = new FeishuTokenError('Failed to refresh the access token', 'invalid_grant', { feishuCode: 20003, msg: 'code used', logId: undefined, status: 200 });
+    const appError = Object.assign(new Error('the account could not be linked'), { oauthError: refused });
+    const strategy = new FeishuStrategy({ clientID: mock.app.appId, clientSecret: mock.app.appSecret, domain: mock.hosts, callbackURL: 'http://localhost:3000/auth/feishu/callback' }, (_a, _r, _profile, done) =>
+      done(appError),
+    );
+    mock.consent = 'auto';
+    try {
+      const start = await run(strategy, request({ query: {} }));
+      assert.ok(start.kind === 'redirect');
+      const code = new URL(await consent(start.url)).searchParams.get('code');
+      assert.ok(code, 'Feishu answered with a code');
+      const outcome = await run(strategy, request({ query: { code } }));
+      assert.ok(outcome.kind === 'error', JSON.stringify(outcome));
+      assert.equal(outcome.err, appError);
+    } finally {
+      mock.consent = 'page';
+    }
   });
 });
