@@ -122,7 +122,7 @@ export class FeishuClient {
     if (!read.ok) {
       throw new FeishuAPIError('Failed to fetch user profile', {
         feishuCode: read.feishuCode,
-        msg: this.options.secrets.scrub(read.msg, [accessToken]),
+        msg: this.options.secrets.scrub(read.msg, accessToken),
         logId: res.logId,
         status: res.status,
       });
@@ -177,7 +177,7 @@ export class FeishuClient {
     const oauthError = read.oauthError && OAUTH_ERROR_NAME.test(read.oauthError) ? read.oauthError : oauthErrorFor(read.feishuCode);
     return new FeishuTokenError(context, oauthError, {
       feishuCode: read.feishuCode,
-      msg: this.options.secrets.scrub(read.msg, sent),
+      msg: this.options.secrets.scrub(read.msg, ...sent),
       logId: res.logId,
       status: res.status,
     });
