@@ -59,7 +59,7 @@ export class AppTokenManager {
     const cached = await this.options.cache.get(this.options.cacheKey);
     if (isCachedToken(cached) && cached.expiresAt > Date.now()) {
       // Another instance may have fetched it (a shared cache): this one holds it from now on.
-      this.options.secrets.hold('appToken', cached.token);
+      this.options.secrets.holdAppToken(cached.token);
       return cached.token;
     }
     this.inflight ??= this.fetch().finally(() => {
@@ -94,7 +94,6 @@ export class AppTokenManager {
     this.fetches += 1;
     let res;
     const body = await source.body();
-    if (body.app_ticket) secrets.hold('appTicket', body.app_ticket);
     try {
       res = await requestFeishu({ url: source.url, method: 'POST', json: body }, timeout);
     } catch (err) {
@@ -110,12 +109,12 @@ export class AppTokenManager {
       await source.onError?.(feishuCode);
       throw new FeishuAPIError('Failed to obtain app_access_token', {
         feishuCode,
-        msg: secrets.scrub(typeof answer.msg === 'string' ? answer.msg : 'answer without app_access_token'),
+        msg: secrets.scrub(typeof answer.msg === 'string' ? answer.msg : 'answer without app_access_token', body.app_ticket),
         logId: res.logId,
         status: res.status,
       });
     }
-    secrets.hold('appToken', token);
+    secrets.holdAppToken(token);
     const ttl = expire * 1000 - EXPIRY_MARGIN_MS;
     // A cache that cannot store it costs a fetch next time, not this login.
     if (ttl > 0) await cache.set(cacheKey, { token, expiresAt: Date.now() + ttl } satisfies CachedToken, ttl).catch(() => undefined);

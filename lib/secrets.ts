@@ -1,7 +1,5 @@
 import { redact } from './errors.js';
 
-type Slot = 'appToken' | 'appTicket';
-
 /**
  * The secrets one strategy holds at this moment. Feishu's answers, and a proxy's, may quote
  * the request back, so every message built from an answer is scrubbed of each of them
@@ -9,26 +7,29 @@ type Slot = 'appToken' | 'appTicket';
  */
 export class HeldSecrets {
   private readonly appSecret: string;
-  /** The app token and app_ticket now in use, and the ones before them, keyed `<slot>` and `<slot>:previous`. */
-  private readonly values = new Map<string, string>();
+  /** The app token in use, and the one before it: a request sent with the previous token may still be answered after it changed. */
+  private appToken: string | undefined;
+  private previousAppToken: string | undefined;
 
   constructor(appSecret: string) {
     this.appSecret = appSecret;
   }
 
-  /**
-   * Records the value now in use for `slot`, keeping the one before it too: a request sent
-   * with the previous app token may still be answered after the token changed.
-   */
-  hold(slot: Slot, value: string): void {
-    const current = this.values.get(slot);
-    if (current === value) return;
-    if (current !== undefined) this.values.set(`${slot}:previous`, current);
-    this.values.set(slot, value);
+  /** Records the app token now in use; every cache hit holds again the token it read. */
+  holdAppToken(token: string): void {
+    if (token === this.appToken) return;
+    this.previousAppToken = this.appToken;
+    this.appToken = token;
   }
 
-  /** `text` without any held secret, nor any of `extra` (the request's code, the user's tokens). */
+  /**
+   * `text` without any held secret, nor any of `extra`: what the request itself sent (its code,
+   * the user's tokens, a store app's app_ticket), which only its own answer can quote.
+   */
   scrub(text: string, ...extra: ReadonlyArray<string | undefined>): string {
-    return redact(text, [this.appSecret, ...this.values.values(), ...extra.filter((value): value is string => typeof value === 'string')]);
+    return redact(
+      text,
+      [this.appSecret, this.appToken, this.previousAppToken, ...extra].filter((value): value is string => typeof value === 'string'),
+    );
   }
 }
