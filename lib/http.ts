@@ -8,7 +8,7 @@ export interface FeishuRequest {
   readonly bearer?: string | undefined;
   readonly json?: object | undefined;
   readonly form?: Readonly<Record<string, string>> | undefined;
-  /** Extra request headers (the GDPR proxy's X-Target-Service). */
+  /** Extra request headers (the GDPR proxy's X-Target-Service), under names other than the lower-case ones set here. */
   readonly headers?: Readonly<Record<string, string>> | undefined;
 }
 
@@ -82,7 +82,7 @@ export function requestFeishu(req: FeishuRequest, timeoutMs: number): Promise<Fe
   // Stryker disable next-line ConditionalExpression: end(body) makes node send this very Content-Length itself; it is set here so the wire does not rest on that undocumented detail.
   if (body !== undefined) headers['content-length'] = Buffer.byteLength(body);
   if (req.bearer) headers.authorization = `Bearer ${req.bearer}`;
-  for (const [name, value] of Object.entries(req.headers ?? {})) headers[name.toLowerCase()] = value;
+  Object.assign(headers, req.headers);
 
   return new Promise<FeishuResponse>((resolve, reject) => {
     // A promise settles once: whatever fails after the first outcome (the socket closing
@@ -105,7 +105,7 @@ export function requestFeishu(req: FeishuRequest, timeoutMs: number): Promise<Fe
       // node joins a repeated header into one string (only set-cookie comes as a list). The header reaches
       // messages and logs: only a log id's shape passes, never what an upstream echoed there.
       const logIdHeader = (res.headers['x-tt-logid'] ?? res.headers['x-request-id']) as string | undefined;
-      const logId = logIdHeader !== undefined && LOG_ID.test(logIdHeader) ? logIdHeader : undefined;
+      const logId = logIdHeader?.match(LOG_ID)?.[0];
       if (Number(res.headers['content-length']) > MAX_BODY_BYTES) {
         fail(new TransportError('too-large', path, status, `answer of ${res.headers['content-length']} bytes is larger than ${MAX_BODY_BYTES}`));
         return;

@@ -100,7 +100,7 @@ export class FeishuStrategy extends OAuth2Strategy {
    * call. passport-oauth2 calls `userProfile` synchronously from the token callback, so an
    * entry lives only for the duration of that call and nothing stays per login.
    */
-  private readonly handoff = new Map<string, FeishuUserInfo>();
+  private readonly handoff = new Map<string, FeishuUserInfo | undefined>();
 
   constructor(options: FeishuStrategyOptions, verify: FeishuVerifyFunction);
   constructor(options: FeishuStrategyOptions, verify: FeishuVerifyFunctionWithParams);
@@ -180,15 +180,15 @@ export class FeishuStrategy extends OAuth2Strategy {
     const exchange = (code: string, params: Record<string, string>, callback: ExchangeCallback): void => {
       deliver(
         this.feishu.exchangeCode(code, { redirectUri: params.redirect_uri, codeVerifier: params.code_verifier, scope: params.scope }),
-        (err, set) => {
-          if (err || !set) return callback(err as Error);
-          if (set.user) this.handoff.set(set.accessToken, set.user);
+        (set) => {
+          this.handoff.set(set.accessToken, set.user);
           try {
             callback(null, set.accessToken, set.refreshToken ?? '', set.params);
           } finally {
             this.handoff.delete(set.accessToken);
           }
         },
+        callback,
       );
     };
     // @types/oauth types the callback's error as never null, though node-oauth passes null on success.
@@ -280,7 +280,7 @@ export class FeishuStrategy extends OAuth2Strategy {
       this.finishProfile(handed, done);
       return;
     }
-    deliver(this.feishu.userInfo(accessToken), (err, user) => (user ? this.finishProfile(user, done) : done(err)));
+    deliver(this.feishu.userInfo(accessToken), (user) => this.finishProfile(user, done), done);
   }
 
   /**
@@ -322,13 +322,13 @@ export class FeishuStrategy extends OAuth2Strategy {
 type ExchangeCallback = (err: Error | null, accessToken?: string, refreshToken?: string, params?: FeishuTokenParams) => void;
 
 /**
- * Hands a promise's outcome to a Node-style callback outside the promise chain, so an
+ * Hands a promise's outcome to `onValue` or `onError` outside the promise chain, so an
  * exception thrown by the app's own code downstream is not turned into an unhandled rejection.
  */
-function deliver<T>(promise: Promise<T>, callback: (err: unknown, value?: T) => void): void {
+function deliver<T>(promise: Promise<T>, onValue: (value: T) => void, onError: (err: Error) => void): void {
   promise.then(
-    (value) => process.nextTick(callback, null, value),
-    (err: unknown) => process.nextTick(callback, err),
+    (value) => process.nextTick(onValue, value),
+    (err: Error) => process.nextTick(onError, err),
   );
 }
 
