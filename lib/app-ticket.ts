@@ -27,13 +27,16 @@ interface StoredTicket {
   readonly createdAt?: number;
 }
 
+/** An event time to compare: `Number.isFinite` is false for what is not a number at all, too (no coercion). */
+const isTime = (value: unknown): value is number => Number.isFinite(value);
+
 /** Reads what `saveAppTicket` stored; a plain string is a ticket saved by version 0.1. */
 function storedTicket(value: unknown): StoredTicket | undefined {
   if (typeof value === 'string') return value ? { ticket: value } : undefined;
   if (typeof value !== 'object' || value === null) return undefined;
   const { ticket, createdAt } = value as Partial<Record<keyof StoredTicket, unknown>>;
   if (typeof ticket !== 'string' || !ticket) return undefined;
-  return typeof createdAt === 'number' && Number.isFinite(createdAt) ? { ticket, createdAt } : { ticket };
+  return isTime(createdAt) ? { ticket, createdAt } : { ticket };
 }
 
 /**
@@ -46,7 +49,7 @@ export async function saveAppTicket(cache: FeishuCache, key: string, ticket: str
   // Hashed: the id is the sender's text, and a cache key should not be.
   const seenKey = event.eventId === undefined ? undefined : `${key}:seen:${createHash('sha256').update(event.eventId).digest('hex')}`;
   if (seenKey !== undefined && (await cache.get(seenKey)) !== undefined) return false;
-  const createdAt = typeof event.createdAt === 'number' && Number.isFinite(event.createdAt) ? event.createdAt : undefined;
+  const createdAt = isTime(event.createdAt) ? event.createdAt : undefined;
   const stored = storedTicket(await cache.get(key));
   // A ticket or an event without a time never counts as the older one.
   if ((createdAt ?? Infinity) < (stored?.createdAt ?? -Infinity)) return false;
