@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  globalIgnores(['dist/**', 'coverage/**', 'bench/**', 'node_modules/**']),
+  globalIgnores(['dist/**', 'coverage/**', 'bench/**', 'node_modules/**', 'api-docs/**']),
   eslint.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

@@ -4,9 +4,11 @@
  * app instances share one token.
  */
 export interface FeishuCache {
+  /** The value stored under `key`, or `undefined` when there is none or it expired. */
   get(key: string): Promise<unknown>;
   /** `ttl` in milliseconds. */
   set(key: string, value: unknown, ttl?: number): Promise<unknown>;
+  /** Removes `key`. */
   delete(key: string): Promise<unknown>;
 }
 
@@ -21,6 +23,7 @@ export class MemoryCache implements FeishuCache {
 
   constructor(private readonly maxEntries = 1000) {}
 
+  /** The value stored under `key`, or `undefined` when there is none or it expired. */
   get(key: string): Promise<unknown> {
     const entry = this.entries.get(key);
     if (entry && entry.expiresAt <= Date.now()) this.entries.delete(key);
@@ -35,6 +38,7 @@ export class MemoryCache implements FeishuCache {
     return Promise.resolve(true);
   }
 
+  /** Removes `key`; resolves to whether it was there. */
   delete(key: string): Promise<boolean> {
     return Promise.resolve(this.entries.delete(key));
   }

@@ -13,6 +13,7 @@ export interface ClientAssertionTarget {
   readonly targetPrefix?: string;
 }
 
+/** What a `clientAssertion` provider may return instead of a bare JWT string. */
 export interface ClientAssertionToken {
   /** The signed JWT. */
   readonly value: string;

@@ -14,8 +14,10 @@ export interface FeishuHosts {
   readonly passport: string;
 }
 
+/** Which service an app belongs to: Feishu (飞书, feishu.cn) or Lark (larksuite.com). */
 export type FeishuBrand = 'feishu' | 'lark';
 
+/** The three Feishu hosts of each brand (open, accounts, passport). */
 export const BRAND_HOSTS: Readonly<Record<FeishuBrand, FeishuHosts>> = {
   feishu: {
     open: 'https://open.feishu.cn',
@@ -29,6 +31,7 @@ export const BRAND_HOSTS: Readonly<Record<FeishuBrand, FeishuHosts>> = {
   },
 };
 
+/** A Feishu login protocol generation; see docs/flows.md. */
 export type FeishuFlow = 'v1' | 'v2' | 'v3' | 'suite';
 
 type Host = keyof FeishuHosts;
@@ -90,6 +93,7 @@ const V2: FlowSpec = {
   clientAssertion: false,
 };
 
+/** What each flow sends where: authorize, token, refresh and user_info endpoints, and what the flow supports. */
 export const FLOWS: Readonly<Record<FeishuFlow, FlowSpec>> = {
   v1: {
     authorize: { host: 'open', path: '/open-apis/authen/v1/authorize', clientIdParam: 'app_id' },

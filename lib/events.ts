@@ -22,6 +22,7 @@ export interface AppTicketStore {
   saveAppTicket(ticket: string, event: AppTicketEventInfo): Promise<boolean | void>;
 }
 
+/** Options of `feishuEventHandler`: which strategies, and how events are checked. */
 export interface FeishuEventHandlerOptions {
   /** The strategies (store apps) whose app_ticket events this URL receives, matched by app id. */
   strategies: AppTicketStore | readonly AppTicketStore[];

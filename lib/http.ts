@@ -19,6 +19,7 @@ export interface FeishuResponse {
   readonly logId: string | undefined;
 }
 
+/** Why a request produced no JSON answer: no answer in time, a broken connection, a non-JSON body, or one over the size limit. */
 export type TransportFailure = 'timeout' | 'network' | 'not-json' | 'too-large';
 
 /**

@@ -35,11 +35,13 @@ export type FeishuCredentials = (SecretCredentials & { clientAssertion?: never }
 /** Where the app_ticket of a store app comes from: a value, or a function asked at each token fetch. */
 export type AppTicketSource = string | (() => string | undefined | Promise<string | undefined>);
 
+/** The strategy's options besides the credentials; see the options table in README.md. */
 export interface FeishuCommonOptions {
   /** Absolute, or relative to the request's URL; must be registered under Security Settings › Redirect URLs. */
   callbackURL?: string;
   /** Space-separated string or list; `offline_access` asks v2/v3 for a refresh token. */
   scope?: string | string[];
+  /** passport-oauth2's: the separator used to join a scope list; default a space. */
   scopeSeparator?: string;
   /** Keep a nonce in the session and check it on the callback (CSRF protection). */
   state?: boolean;
@@ -93,10 +95,14 @@ export interface FeishuCommonOptions {
   cache?: FeishuCache;
 }
 
+/** The strategy's options, with a verify callback that does not take `req`. */
 export type FeishuStrategyOptions = FeishuCredentials & FeishuCommonOptions & { passReqToCallback?: false };
+/** The strategy's options with `passReqToCallback: true`: the verify callback takes `req` first. */
 export type FeishuStrategyOptionsWithRequest = FeishuCredentials & FeishuCommonOptions & { passReqToCallback: true };
 
+/** Verify callback: `(accessToken, refreshToken, profile, done)`. */
 export type FeishuVerifyFunction = (accessToken: string, refreshToken: string, profile: FeishuProfile, done: VerifyCallback) => void;
+/** Verify callback with Feishu's token answer: `(accessToken, refreshToken, params, profile, done)`. */
 export type FeishuVerifyFunctionWithParams = (
   accessToken: string,
   refreshToken: string,
@@ -104,6 +110,7 @@ export type FeishuVerifyFunctionWithParams = (
   profile: FeishuProfile,
   done: VerifyCallback,
 ) => void;
+/** Verify callback with `passReqToCallback: true`: `(req, accessToken, refreshToken, profile, done)`. */
 export type FeishuVerifyFunctionWithRequest = (
   req: Request,
   accessToken: string,
@@ -111,6 +118,7 @@ export type FeishuVerifyFunctionWithRequest = (
   profile: FeishuProfile,
   done: VerifyCallback,
 ) => void;
+/** Verify callback with `req` and Feishu's token answer: `(req, accessToken, refreshToken, params, profile, done)`. */
 export type FeishuVerifyFunctionWithRequestAndParams = (
   req: Request,
   accessToken: string,

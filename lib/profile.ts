@@ -25,6 +25,7 @@ export interface FeishuUserInfo {
   picture?: string;
 }
 
+/** The Feishu user ids `idField` may choose from for `profile.id`. */
 export type FeishuIdField = 'open_id' | 'union_id' | 'user_id';
 
 /** Passport's normalized profile, with Feishu's own ids beside it. */
@@ -55,6 +56,7 @@ const ID_PERMISSION: Readonly<Record<FeishuIdField, string>> = {
   user_id: 'contact:user.employee_id:readonly',
 };
 
+/** Feishu sent no value for the id chosen by `idField`; the message names the permission to enable. */
 export class MissingIdError extends Error {
   override readonly name = 'MissingIdError';
   constructor(readonly idField: FeishuIdField) {
@@ -81,6 +83,10 @@ function nonEmpty(value: string | undefined): value is string {
   return typeof value === 'string' && value.length > 0;
 }
 
+/**
+ * Turns Feishu's user fields into a `FeishuProfile`. Throws `MissingIdError` when the id
+ * chosen by `idField` (default `open_id`) is missing or empty.
+ */
 export function parseProfile(
   json: FeishuUserInfo,
   options: { provider: 'feishu' | 'lark'; idField?: FeishuIdField; raw?: string },

@@ -30,6 +30,7 @@ export function encryptEvent(payload: object, encryptKey: string): { encrypt: st
   return { encrypt: data.toString('base64') };
 }
 
+/** The three headers Feishu signs an event with. */
 export interface SignatureHeaders {
   'x-lark-request-timestamp': string;
   'x-lark-request-nonce': string;
@@ -48,6 +49,7 @@ export function signEvent(body: Buffer | string, encryptKey: string, timestamp =
   return { 'x-lark-request-timestamp': timestamp, 'x-lark-request-nonce': nonce, 'x-lark-signature': signature };
 }
 
+/** An app_ticket event body as Feishu sends it, in the subscription's schema (v1 by default, or 2.0), before encryption. */
 export function appTicketEvent(appId: string, ticket: string, sub: Partial<EventSubscription>, identity: EventIdentity = {}): object {
   const eventId = identity.eventId ?? randomUUID();
   const createdAt = identity.createdAt ?? Date.now();

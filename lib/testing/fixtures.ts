@@ -1,6 +1,7 @@
 /** The mock's default tenant, app and users: realistic shapes (feishu-api.md §0, §7). */
 import type { AssertionKeys } from './assertion-verifier.js';
 
+/** An app registered in the mock, as in Feishu's developer console. */
 export interface MockApp {
   appId: string;
   appSecret: string;
@@ -28,6 +29,7 @@ export interface MockApp {
   permissions?: { email?: boolean; enterpriseEmail?: boolean; userId?: boolean; mobile?: boolean };
 }
 
+/** A user the mock can sign in, with Feishu's field names. */
 export interface MockUser {
   open_id: string;
   union_id: string;
@@ -42,8 +44,10 @@ export interface MockUser {
   avatar_url: string;
 }
 
+/** The tenant_key of the mock's default users. */
 export const MOCK_TENANT_KEY = '736588c92lxf175d';
 
+/** The mock's default self-built app; its redirect URLs are `http://localhost:3000/auth/feishu/callback` and the same on 127.0.0.1. */
 export const DEFAULT_APP: Readonly<MockApp> = {
   appId: 'cli_a5ca35a685b0x26e',
   appSecret: 'mock-app-secret-Xk2vQ9tL7pR4wZ8s',
@@ -62,6 +66,7 @@ function avatar(key: string): string {
   return `https://s3-fs.pstatp.com/static-resource/v1/${key}~?image_size=72x72&cut_type=&quality=&format=png&sticker_format=.webp`;
 }
 
+/** The mock's two default users. */
 export const DEFAULT_USERS: readonly MockUser[] = [
   {
     open_id: 'ou_caecc734c2e3328a62489fe0648c4b98',

@@ -335,6 +335,7 @@ export class MockFeishu {
     return (Object.entries(this.calls) as Array<[MockEndpoint, number]>).filter(([e]) => !BROWSER_ENDPOINTS.has(e)).reduce((sum, [, n]) => sum + n, 0);
   }
 
+  /** Sets every request count in `calls` back to zero. */
   resetCalls(): void {
     for (const key of Object.keys(this.calls) as MockEndpoint[]) this.calls[key] = 0;
   }
@@ -346,6 +347,7 @@ export class MockFeishu {
     this.faults.set(endpoint, queue);
   }
 
+  /** Drops every fault queued by `inject`. */
   clearFaults(): void {
     this.faults.clear();
   }
