@@ -70,8 +70,14 @@ describe('the tarball (npm pack)', () => {
     }
   });
 
-  test('ships nothing from test/, example/, bench/ or docs/', () => {
-    assert.deepEqual(files.filter((file) => /^(test|example|bench|docs)\//.test(file)), []);
+  test('ships nothing from test/, example/ or bench/', () => {
+    assert.deepEqual(files.filter((file) => /^(test|example|bench)\//.test(file)), []);
+  });
+
+  test('ships the guides in docs/ and their images, and not the generated API reference', () => {
+    assert.ok(files.includes('docs/flows.md') && files.includes('docs/signin.png'), 'guides and screenshots are in the tarball');
+    assert.deepEqual(files.filter((file) => file.startsWith('docs/') && !/^docs\/[^/]+\.(md|png)$/.test(file)), []);
+    assert.deepEqual(files.filter((file) => file.startsWith('api-docs/')), []);
   });
 
   test("every source and declaration map's sources are in the tarball", () => {
