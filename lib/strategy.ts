@@ -284,8 +284,9 @@ export class FeishuStrategy extends OAuth2Strategy {
   }
 
   /**
-   * Trades a refresh token for a new access token. v2/v3 refresh tokens are single-use:
-   * store the returned `refreshToken` in place of the old one. `scope` (v2/v3) narrows the
+   * Trades a refresh token for a new access token. Refresh tokens are single-use in v1, v2 and v3
+   * (suite's refresh is undocumented; treat it the same): store the returned `refreshToken` in
+   * place of the old one. `scope` (v2/v3) narrows the
    * new token to a subset of the granted scopes.
    */
   refreshAccessToken(refreshToken: string, options: { scope?: string | readonly string[] } = {}): Promise<FeishuTokenSet> {
