@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 
-const root = resolve(import.meta.dirname, '..');
+const root = resolve(__dirname, '..');
 
 /** What npm always puts in a tarball, whatever `files` says. */
 const ALWAYS_SHIPPED = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'];
