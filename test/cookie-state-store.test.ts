@@ -238,6 +238,18 @@ describe('cookieStateStore refusals: each a 400 failure with its own message, an
     assert.match(replay.body.message, /No sign-in is in progress in this browser/);
   });
 
+  test('a callback replayed with a copied cookie passes the state once more, and Feishu refuses the used code: 400', async () => {
+    const app = expressAppWithMessages();
+    const agent = supertest.agent(app);
+    const { authorize, cookies } = await start(agent);
+    const callback = pathOf(await consent(authorize));
+    const copied = cookies[0]!.slice(0, cookies[0]!.indexOf(';'));
+    assert.equal((await agent.get(callback)).status, 200);
+    const replay = await supertest(app).get(callback).set('cookie', copied);
+    assert.equal(replay.status, 400, replay.text);
+    assert.doesNotMatch(replay.body.message, /state/i, 'refused by Feishu, not by the store');
+  });
+
   test('a callback in another browser (no cookie)', async () => {
     const message = await refused((callback) => ({ path: pathOf(callback.href) }));
     assert.match(message, /missing/);
