@@ -11,6 +11,7 @@ import { BRAND_HOSTS, FLOWS, type FeishuFlow } from 'passport-feishu-oauth2';
 import { DEFAULT_APP, QR_SDK_PATH, startMockFeishu, type MockFeishu } from 'passport-feishu-oauth2/testing';
 import { createExampleApp, type ExampleFeishuOptions } from './app.js';
 import { redisBackends } from './redis.js';
+import { createStatelessApp } from './stateless.js';
 
 /**
  * The H5 JSSDK URL from Feishu's web-app guide (open.feishu.cn/document/client-docs/h5/);
@@ -70,6 +71,8 @@ async function main(): Promise<void> {
   const lark = env.FEISHU_DOMAIN === 'lark';
   const { FEISHU_APP_ID: appId, FEISHU_APP_SECRET: appSecret, REDIS_URL: redisUrl } = env;
   if (Boolean(appId) !== Boolean(appSecret)) exit('Set both FEISHU_APP_ID and FEISHU_APP_SECRET (real Feishu), or neither (mock mode).');
+  const stateless = env.STATE_STORE === 'cookie';
+  if (env.STATE_STORE !== undefined && env.STATE_STORE !== '' && !stateless) exit(`STATE_STORE must be 'cookie' (no server session) or unset, got ${JSON.stringify(env.STATE_STORE)}`);
   if (redisUrl && !env.SESSION_SECRET) exit('REDIS_URL is set: set SESSION_SECRET too, the same on every instance, so they accept each other’s sessions.');
 
   // Listen first: the mock registers the callback URLs exactly, so it needs the port.
@@ -102,10 +105,11 @@ async function main(): Promise<void> {
     feishu = { appId: mock.app.appId, appSecret: mock.app.appSecret, domain: mock.hosts, brand, flow, jssdkURL: `${mock.hosts.open}/mock/h5sdk.js`, qrSdkURL: `${mock.hosts.open}${QR_SDK_PATH}` };
   }
 
-  const redis = redisUrl ? await redisBackends(redisUrl) : undefined;
-  ready.app = createExampleApp({
+  const redis = redisUrl && !stateless ? await redisBackends(redisUrl) : undefined;
+  const sessionSecret = env.SESSION_SECRET || randomBytes(32).toString('hex');
+  ready.app = stateless ? createStatelessApp({ feishu, sessionSecret }) : createExampleApp({
     feishu,
-    sessionSecret: env.SESSION_SECRET || randomBytes(32).toString('hex'),
+    sessionSecret,
     sessionStore: redis?.sessionStore,
     cache: redis?.cache,
     mockOrigin: mock?.origin,
@@ -122,7 +126,8 @@ async function main(): Promise<void> {
     console.log(`Redirect URL to register under Security Settings: ${feishu.callbackURL ?? `${url}/auth/feishu/callback`}`);
     console.log(`For the QR code (scan-to-sign-in), also register: ${feishu.qrCallbackURL ?? `${url}/auth/feishu-qr/callback`}`);
   }
-  console.log(redisUrl ? `Sessions, tokens and accounts: Redis at ${redact(redisUrl)}` : 'Sessions, tokens and accounts: in memory (set REDIS_URL to share them between instances).');
+  if (stateless) console.log('STATE_STORE=cookie: no server session. The sign-in state is an encrypted cookie, the session a signed JWT cookie; instances share only SESSION_SECRET.');
+  else console.log(redisUrl ? `Sessions, tokens and accounts: Redis at ${redact(redisUrl)}` : 'Sessions, tokens and accounts: in memory (set REDIS_URL to share them between instances).');
   if (!env.SESSION_SECRET) console.log('SESSION_SECRET not set: using a random one, so sessions end when the server stops.');
   if (trustProxy !== undefined) console.log(`TRUST_PROXY=${String(trustProxy)}: X-Forwarded-Proto/-Host from that proxy are believed; the session cookie is Secure when it says https.`);
   else if (!mock) console.log('TRUST_PROXY not set: X-Forwarded-* headers are ignored. Behind a TLS proxy, set it so the session cookie gets Secure.');

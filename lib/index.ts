@@ -12,6 +12,7 @@ export { MissingIdError, parseProfile, type FeishuProfile, type FeishuUserInfo, 
 export { TenantNotAllowedError } from './tenants.js';
 export { decryptEvent, feishuEventHandler, type AppTicketEventInfo, type AppTicketStore, type FeishuEventHandler, type FeishuEventHandlerOptions } from './events.js';
 export { MemoryCache, type FeishuCache } from './cache.js';
+export { cookieStateStore, StateRefusal, type CookieStateStoreOptions, type FeishuStateStore } from './state/index.js';
 export { BRAND_HOSTS, FLOWS, type FeishuBrand, type FeishuFlow, type FeishuHosts } from './endpoints.js';
 export type { FeishuTokenParams, FeishuTokenSet } from './client.js';
 export type {

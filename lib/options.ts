@@ -5,6 +5,7 @@ import type { ClientAssertionProvider } from './client-assertion.js';
 import type { FeishuTokenParams } from './client.js';
 import type { FeishuFlow, FeishuHosts } from './endpoints.js';
 import type { FeishuIdField, FeishuProfile } from './profile.js';
+import type { FeishuStateStore } from './state/cookie-state-store.js';
 
 export type { VerifyCallback };
 
@@ -47,8 +48,8 @@ export interface FeishuCommonOptions {
   state?: boolean;
   /** PKCE (S256 with `true`); needs `state`. v2/v3 only in Feishu's protocol. */
   pkce?: boolean | 'S256' | 'plain';
-  /** A passport-oauth2 state store, or `true` for its session store with app state. */
-  store?: StateStore | boolean;
+  /** A passport-oauth2 state store (such as `cookieStateStore`, which needs no session), or `true` for its session store with app state. */
+  store?: StateStore | FeishuStateStore | boolean;
   /** Session key of the state store; default `oauth2:<authorize host>`. */
   sessionKey?: string;
   /** Skip the profile step: `true`, or a function deciding per login. */

@@ -25,6 +25,7 @@ import { HeldSecrets } from './secrets.js';
 import { TenantNotAllowedError } from './tenants.js';
 import { secretOrAssertion } from './keyless.js';
 import { narrowedScope } from './token-scope.js';
+import { StateRefusal } from './state/state-refusal.js';
 
 /** Feishu pushes a ticket hourly; the Go SDK keeps one for 12 hours (feishu-api.md §9.9). */
 const APP_TICKET_TTL_MS = 12 * 60 * 60 * 1000;
@@ -219,6 +220,9 @@ export class FeishuStrategy extends OAuth2Strategy {
       else this.fail({ message: callbackErrorMessage(query.error) }, 400);
       return;
     }
+    // A store of this package says why it refused a state, and that the answer is a 400.
+    const fail = this.fail.bind(this);
+    this.fail = (challenge?: unknown, status?: number) => fail(challenge as StateRefusal, challenge instanceof StateRefusal ? challenge.status : status);
     const error = this.error.bind(this);
     this.error = (err: Error) => {
       const cause = unwrap(err);
