@@ -21,16 +21,21 @@ interface StoreMeta {
   readonly callbackURL?: string | undefined;
 }
 
-type Stored = (err: Error | null, handle?: string) => void;
-type Verified = (err: Error | null, ok: string | boolean, state?: unknown) => void;
 
 /**
  * A passport-oauth2 state store (the `store` option) with no server state: what the
  * callback must check is sealed into a cookie of the browser that started the sign-in.
  */
 export interface FeishuStateStore {
-  store(req: unknown, verifier: string | undefined, state: unknown, meta: StoreMeta, callback: Stored): void;
-  verify(req: unknown, providedState: string, meta: StoreMeta, callback: Verified): void;
+  /** passport-oauth2 calls this at the start of a sign-in; the callback gets the `state` to send to Feishu. */
+  store(req: unknown, verifier: string | undefined, state: unknown, meta: { readonly callbackURL?: string | undefined }, callback: (err: Error | null, handle?: string) => void): void;
+  /** passport-oauth2 calls this at the callback; `ok` is the PKCE verifier (or `true`), or `false` with a {@link StateRefusal}. */
+  verify(
+    req: unknown,
+    providedState: string,
+    meta: { readonly callbackURL?: string | undefined },
+    callback: (err: Error | null, ok: string | boolean, state?: unknown) => void,
+  ): void;
 }
 
 /** What the cookie holds, sealed. */
