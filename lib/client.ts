@@ -7,6 +7,8 @@ import { FeishuAPIError, FeishuTokenError, oauthErrorFor } from './errors.js';
 import { requestFeishu, TransportError, type FeishuResponse } from './http.js';
 import { pickUserInfo, type FeishuUserInfo } from './profile.js';
 import type { HeldSecrets } from './secrets.js';
+import { reauthorizationReason } from './refresh/reasons.js';
+import { ReauthorizationRequiredError } from './refresh/reauthorization-error.js';
 
 /** A token answer as Feishu sent it (v1 `data`, v2/v3 top level, suite bare JSON). */
 export interface FeishuTokenParams {
@@ -29,6 +31,10 @@ export interface FeishuTokenSet {
   /** Seconds; Feishu says the lifetime varies, so never assume 7200. */
   expiresIn: number | undefined;
   refreshExpiresIn: number | undefined;
+  /** When the access token expires, in epoch milliseconds (the answer's arrival plus `expiresIn`). Store this, not `expiresIn`. */
+  expiresAt: number | undefined;
+  /** When the refresh token expires, in epoch milliseconds; pass it back to `refreshAccessToken` to tell the 365-day consent limit apart. */
+  refreshExpiresAt: number | undefined;
   scope: string | undefined;
   params: FeishuTokenParams;
 }
@@ -98,12 +104,18 @@ export class FeishuClient {
     return this.grant(this.options.tokenURL, body, 'Failed to obtain access token');
   }
 
-  async refresh(refreshToken: string, narrowTo?: string): Promise<FeishuTokenSet> {
+  /** `refreshExpiresAt`: when the app was told this refresh token expires, which tells a 20037 at the consent limit apart. */
+  async refresh(refreshToken: string, narrowTo?: string, refreshExpiresAt?: number): Promise<FeishuTokenSet> {
     const body: Record<string, string> = { grant_type: 'refresh_token', refresh_token: refreshToken };
     if (narrowTo) body.scope = narrowTo;
     try {
-      const { accessToken, refreshToken: next, expiresIn, refreshExpiresIn, scope, params } = await this.grant(this.options.refreshURL, body, 'Failed to refresh access token');
-      return { accessToken, refreshToken: next, expiresIn, refreshExpiresIn, scope, params };
+      const { accessToken, refreshToken: next, expiresIn, refreshExpiresIn, expiresAt, refreshExpiresAt: nextExpiresAt, scope, params } = await this.grant(
+        this.options.refreshURL,
+        body,
+        'Failed to refresh access token',
+        refreshExpiresAt,
+      );
+      return { accessToken, refreshToken: next, expiresIn, refreshExpiresIn, expiresAt, refreshExpiresAt: nextExpiresAt, scope, params };
     } catch (err) {
       if (err instanceof TransportError) throw new InternalOAuthError('Failed to refresh access token', err);
       throw err;
@@ -130,7 +142,7 @@ export class FeishuClient {
     return pickUserInfo(read.fields);
   }
 
-  private async grant(url: string, body: Record<string, string>, context: string): Promise<TokenResult> {
+  private async grant(url: string, body: Record<string, string>, context: string, refreshExpiresAt?: number): Promise<TokenResult> {
     const { flow, timeout, appTokens } = this.options;
     const sender = SEND[flow.token.clientAuth];
     // Before the request: a provider that fails means no request at all.
@@ -140,7 +152,11 @@ export class FeishuClient {
     const attempt = async (bearer?: string): Promise<TokenResult> => {
       const res = await sender.request(proof.url, body, { bearer, credentials: proof.fields, headers: proof.headers, timeout });
       const read = readAnswer(flow.token.answer, res.body, res.status, 'access_token');
-      if (!read.ok) throw this.tokenError(context, read, res, [body.code, body.code_verifier, body.refresh_token, proof.secret]);
+      if (!read.ok) {
+        // A refusal of a refresh that no retry can fix says so in its type (lib/refresh/reasons.ts).
+        const reason = body.grant_type === 'refresh_token' ? reauthorizationReason(read.feishuCode, refreshExpiresAt) : undefined;
+        throw this.tokenError(context, read, res, [body.code, body.code_verifier, body.refresh_token, proof.secret], reason);
+      }
       return this.tokenResult(read.fields);
     };
     return sender.appToken ? appTokens.use(attempt) : attempt();
@@ -156,11 +172,16 @@ export class FeishuClient {
     const params = { ...fields } as FeishuTokenParams;
     delete params.code;
     delete params.msg;
+    const now = Date.now();
+    const expiresIn = num(fields.expires_in);
+    const refreshExpiresIn = num(fields.refresh_token_expires_in) ?? num(fields.refresh_expires_in);
     return {
       accessToken: params.access_token,
       refreshToken: typeof fields.refresh_token === 'string' && fields.refresh_token ? fields.refresh_token : undefined,
-      expiresIn: num(fields.expires_in),
-      refreshExpiresIn: num(fields.refresh_token_expires_in) ?? num(fields.refresh_expires_in),
+      expiresIn,
+      refreshExpiresIn,
+      expiresAt: expiresIn === undefined ? undefined : now + expiresIn * 1000,
+      refreshExpiresAt: refreshExpiresIn === undefined ? undefined : now + refreshExpiresIn * 1000,
       scope: typeof fields.scope === 'string' ? fields.scope : undefined,
       params,
       user: this.options.flow.userInTokenAnswer && typeof fields.open_id === 'string' ? pickUserInfo(fields) : undefined,
@@ -172,14 +193,16 @@ export class FeishuClient {
     read: Extract<ReturnType<typeof readAnswer>, { ok: false }>,
     res: FeishuResponse,
     sent: ReadonlyArray<string | undefined>,
+    reason?: ReauthorizationRequiredError['reason'],
   ): FeishuTokenError {
     // `error` becomes `err.code`, which apps compare and log: only an OAuth error name may pass.
     const oauthError = read.oauthError && OAUTH_ERROR_NAME.test(read.oauthError) ? read.oauthError : oauthErrorFor(read.feishuCode);
-    return new FeishuTokenError(context, oauthError, {
+    const details = {
       feishuCode: read.feishuCode,
       msg: this.options.secrets.scrub(read.msg, ...sent),
       logId: res.logId,
       status: res.status,
-    });
+    };
+    return reason ? new ReauthorizationRequiredError(reason, context, oauthError, details) : new FeishuTokenError(context, oauthError, details);
   }
 }

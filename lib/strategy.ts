@@ -25,6 +25,8 @@ import { HeldSecrets } from './secrets.js';
 import { TenantNotAllowedError } from './tenants.js';
 import { secretOrAssertion } from './keyless.js';
 import { narrowedScope } from './token-scope.js';
+import { RefreshCoordinator } from './refresh/coordinator.js';
+import { reviveTokenSet } from './refresh/token-set.js';
 
 /** Feishu pushes a ticket hourly; the Go SDK keeps one for 12 hours (feishu-api.md §9.9). */
 const APP_TICKET_TTL_MS = 12 * 60 * 60 * 1000;
@@ -90,6 +92,8 @@ export class FeishuStrategy extends OAuth2Strategy {
   /** The app_access_token cache; `appTokens.fetches` counts requests to Feishu for it. */
   readonly appTokens: AppTokenManager;
   private readonly feishu: FeishuClient;
+  /** One refresh per refresh token across every instance sharing `cache` (lib/refresh/coordinator.ts). */
+  private readonly refreshes: RefreshCoordinator;
   private readonly cache: FeishuCache;
   private readonly ticketKey: string;
   private readonly idField: FeishuIdField | undefined;
@@ -173,6 +177,9 @@ export class FeishuStrategy extends OAuth2Strategy {
       appTokens: this.appTokens,
       secrets,
     });
+    // Without an app cache the coordinator keeps its own, so its entries never crowd out the app token or ticket.
+    // A holder may spend a timeout on the app token and one on the refresh before it is taken for dead.
+    this.refreshes = new RefreshCoordinator({ cache: options.cache ? cache : undefined, namespace: `${hosts.open}|${clientID}`, lockTimeoutMs: 2 * timeout });
 
     // NOTE: passport-oauth2 exchanges the code through node-oauth, which form-posts
     //       client_id/secret and takes any 2xx for success. Feishu wants JSON (with an
@@ -284,15 +291,18 @@ export class FeishuStrategy extends OAuth2Strategy {
   }
 
   /**
-   * Trades a refresh token for a new access token. v2/v3 refresh tokens are single-use:
-   * store the returned `refreshToken` in place of the old one. `scope` (v2/v3) narrows the
-   * new token to a subset of the granted scopes.
+   * Trades a refresh token for a new access token. Refresh tokens are single-use: store the
+   * returned `refreshToken` in place of the old one. Concurrent calls with one token (here or in
+   * any instance sharing `cache`) send one request and share its result, as does a repeat within
+   * 60 s. `scope` (v2/v3) narrows the new token to a subset of the granted scopes;
+   * `refreshExpiresAt` (the stored token set's) tells the 365-day consent limit apart. A refusal
+   * no retry can fix rejects with `ReauthorizationRequiredError` (see docs/tokens.md).
    */
-  refreshAccessToken(refreshToken: string, options: { scope?: string | readonly string[] } = {}): Promise<FeishuTokenSet> {
+  refreshAccessToken(refreshToken: string, options: { scope?: string | readonly string[]; refreshExpiresAt?: number } = {}): Promise<FeishuTokenSet> {
     if (typeof refreshToken !== 'string' || !refreshToken) return Promise.reject(new TypeError('refreshAccessToken requires a refresh token'));
     // A bad `scope` (or a flow without one) rejects before any request.
     return new Promise<string | undefined>((resolve) => resolve(narrowedScope(options.scope, this.flow, 'refreshAccessToken({ scope })'))).then((scope) =>
-      this.feishu.refresh(refreshToken, scope),
+      this.refreshes.run(refreshToken, () => this.feishu.refresh(refreshToken, scope, options.refreshExpiresAt), reviveTokenSet),
     );
   }
 

@@ -822,7 +822,8 @@ export class MockFeishu {
     } else if (grantType === 'refresh_token') {
       // The console's "refresh user_access_token" switch (安全设置), on by default (feishu-api.md §3.3).
       if (app.refreshEnabled === false) throw new MockError(20074, 'The specified app is not allowed to refresh token.');
-      const grant = this.redeemRefresh(field(f, 'refresh_token'), app.appId, 'oauth', { invalid: 20026, used: 20064 });
+      // A replayed refresh token: 20073 "has been used" (feishu-api.md §3.4, §10.13).
+      const grant = this.redeemRefresh(field(f, 'refresh_token'), app.appId, 'oauth', { invalid: 20026, used: 20073 });
       ({ user, scope: granted, accessToken: previousAccess } = grant);
     } else {
       throw new MockError(20036, 'The specified grant_type is not supported.');
