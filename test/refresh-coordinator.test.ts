@@ -27,7 +27,12 @@ function deferred<T>(): Deferred<T> {
 
 /** A shared cache whose every call takes a real round trip (a macrotask), as a network store's does. */
 function remote(cache: FeishuCache): FeishuCache {
-  const later = <T>(call: () => Promise<T>) => new Promise<T>((resolve, reject) => setImmediate(() => call().then(resolve, reject)));
+  const later = <T>(call: () => Promise<T>) =>
+    new Promise<T>((resolve, reject) =>
+      setImmediate(() => {
+        call().then(resolve, reject);
+      }),
+    );
   return {
     get: (key) => later(() => cache.get(key)),
     set: (key, value, ttl) => later(() => cache.set(key, value, ttl)),
