@@ -45,7 +45,7 @@ function assertReason(err: ReauthorizationRequiredError, reason: Reauthorization
   assert.equal(err.name, 'ReauthorizationRequiredError');
   // Existing `instanceof` checks keep catching it.
   assert.ok(err instanceof FeishuTokenError && err instanceof TokenError);
-  assert.match(err.message, new RegExp(`the user must sign in again \\(${reason}\\)`));
+  assert.match(err.message, new RegExp(`\\(${reason === 'disabled' ? 'refreshing is off for this app' : 'the user must sign in again'}: ${reason}\\)$`));
   assert.match(err.message, new RegExp(`code ${feishuCode}`));
   assert.ok(err.logId, 'carries the log id');
 }

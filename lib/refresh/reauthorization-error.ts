@@ -20,8 +20,10 @@ export class ReauthorizationRequiredError extends FeishuTokenError {
    * @param details What Feishu said, scrubbed of secrets.
    */
   constructor(reason: ReauthorizationReason, context: string, oauthError: string, details: Omit<FeishuErrorDetails, 'hint'>) {
-    super(`${context}: the user must sign in again (${reason})`, oauthError, details);
+    super(context, oauthError, details);
     this.name = 'ReauthorizationRequiredError';
+    // Appended, so the message starts as every other token error's does.
+    this.message += ` (${reason === 'disabled' ? 'refreshing is off for this app' : 'the user must sign in again'}: ${reason})`;
     this.reason = reason;
   }
 }
