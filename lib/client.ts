@@ -91,13 +91,33 @@ function num(value: unknown): number | undefined {
   return typeof value === 'number' ? value : undefined;
 }
 
+/**
+ * A lifetime in seconds is never near 10^9 (31 years); an `expires_in` that large is an epoch time
+ * in seconds, as the mini-program answer sends it (feishu-api.md §10.11: "read both shapes").
+ */
+const EPOCH_SECONDS_FROM = 1e9;
+
+function secondsLeft(expiresIn: number | undefined, now: number): number | undefined {
+  if (expiresIn === undefined || expiresIn < EPOCH_SECONDS_FROM) return expiresIn;
+  return Math.max(0, Math.round(expiresIn - now / 1000));
+}
+
+/** Fields of an answer that hold secrets of the user's, wherever the answer puts them. */
+const ANSWER_SECRET_FIELDS = ['access_token', 'refresh_token', 'session_key'] as const;
+
+function answerSecrets(body: unknown): string[] {
+  const top = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+  const data = typeof top.data === 'object' && top.data !== null ? (top.data as Record<string, unknown>) : {};
+  return [top, data].flatMap((fields) => ANSWER_SECRET_FIELDS.map((name) => fields[name]).filter((value): value is string => typeof value === 'string'));
+}
+
 /** Talks to Feishu's login endpoints for one app; shared by every request of a strategy. */
 export class FeishuClient {
   constructor(private readonly options: FeishuClientOptions) {}
 
   /** `scope` narrows the token (v2/v3); the strategy refuses it for other flows before calling. */
   exchangeCode(code: string, extra: { redirectUri?: string | undefined; codeVerifier?: string | undefined; scope?: string | undefined }): Promise<TokenResult> {
-    const body: Record<string, string> = { grant_type: 'authorization_code', code };
+    const body: Record<string, string> = this.options.flow.token.codeOnly ? { code } : { grant_type: 'authorization_code', code };
     if (extra.redirectUri && this.options.flow.sendsRedirectUri) body.redirect_uri = extra.redirectUri;
     if (extra.codeVerifier) body.code_verifier = extra.codeVerifier;
     if (extra.scope) body.scope = extra.scope;
@@ -155,7 +175,8 @@ export class FeishuClient {
       if (!read.ok) {
         // A refusal of a refresh that no retry can fix says so in its type (lib/refresh/reasons.ts).
         const reason = body.grant_type === 'refresh_token' ? reauthorizationReason(read.feishuCode, refreshExpiresAt) : undefined;
-        throw this.tokenError(context, read, res, [body.code, body.code_verifier, body.refresh_token, proof.secret], reason);
+        // An answer that fails yet carries secrets (a mini-program's session_key) must not quote them either.
+        throw this.tokenError(context, read, res, [body.code, body.code_verifier, body.refresh_token, proof.secret, ...answerSecrets(res.body)], reason);
       }
       return this.tokenResult(read.fields);
     };
@@ -173,7 +194,7 @@ export class FeishuClient {
     delete params.code;
     delete params.msg;
     const now = Date.now();
-    const expiresIn = num(fields.expires_in);
+    const expiresIn = secondsLeft(num(fields.expires_in), now);
     const refreshExpiresIn = num(fields.refresh_token_expires_in) ?? num(fields.refresh_expires_in);
     return {
       accessToken: params.access_token,
@@ -184,8 +205,18 @@ export class FeishuClient {
       refreshExpiresAt: refreshExpiresIn === undefined ? undefined : now + refreshExpiresIn * 1000,
       scope: typeof fields.scope === 'string' ? fields.scope : undefined,
       params,
-      user: this.options.flow.userInTokenAnswer && typeof fields.open_id === 'string' ? pickUserInfo(fields) : undefined,
+      user: this.userOf(fields),
     };
+  }
+
+  /** The user's fields in a token answer: all of them (classic v1), or the ids a mini-program answer carries. */
+  private userOf(fields: Readonly<Record<string, unknown>>): FeishuUserInfo | undefined {
+    const { userInTokenAnswer, idsInTokenAnswer } = this.options.flow;
+    if (userInTokenAnswer) return typeof fields.open_id === 'string' ? pickUserInfo(fields) : undefined;
+    if (!idsInTokenAnswer) return undefined;
+    const ids: Record<string, unknown> = {};
+    for (const [from, to] of Object.entries(idsInTokenAnswer)) ids[to] = fields[from];
+    return pickUserInfo(ids);
   }
 
   private tokenError(

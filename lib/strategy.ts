@@ -126,7 +126,8 @@ export class FeishuStrategy extends OAuth2Strategy {
     if (!(Number.isFinite(timeout) && timeout > 0)) throw new TypeError('FeishuStrategy: timeout must be a positive number of milliseconds');
     if (options.pkce && !flow.pkce) throw new TypeError(`FeishuStrategy: Feishu checks PKCE only in flows v2 and v3, not ${flowName}`);
     const endpoints: FeishuEndpoints = {
-      authorization: options.authorizationURL ?? endpointURL(hosts, flow.authorize),
+      // A mini-program has no authorize page: its code comes from tt.login (authenticate refuses a request without one).
+      authorization: options.authorizationURL ?? (flow.authorize ? endpointURL(hosts, flow.authorize) : ''),
       token: options.tokenURL ?? endpointURL(hosts, flow.token),
       refresh: options.refreshURL ?? endpointURL(hosts, flow.refresh),
       userInfo: options.userProfileURL ?? endpointURL(hosts, flow.userInfo),
@@ -136,7 +137,8 @@ export class FeishuStrategy extends OAuth2Strategy {
     super(
       {
         ...passportOptions(options),
-        authorizationURL: endpoints.authorization,
+        // passport-oauth2 wants one even where the flow has none; it is never visited there.
+        authorizationURL: endpoints.authorization || endpoints.token,
         tokenURL: endpoints.token,
         clientID,
         clientSecret: secret,
@@ -219,6 +221,10 @@ export class FeishuStrategy extends OAuth2Strategy {
       this.fail({ message: 'Invalid authorization code in the callback request.' }, 400);
       return;
     }
+    if (code === undefined && !FLOWS[this.flow].authorize) {
+      this.fail({ message: 'No sign-in code in the request: post the code from tt.login as `code`.' }, 400);
+      return;
+    }
     const query = (req.query ?? {}) as Record<string, unknown>;
     if (query.error !== undefined) {
       // A Deny stays passport-oauth2's plain failure; any other error is a bad callback request.
@@ -235,7 +241,7 @@ export class FeishuStrategy extends OAuth2Strategy {
       }
       error(cause);
     };
-    if (FLOWS[this.flow].authorize.clientIdParam === 'app_id') {
+    if (FLOWS[this.flow].authorize?.clientIdParam === 'app_id') {
       const redirect = this.redirect.bind(this);
       this.redirect = (url: string, status?: number) => redirect(toAppIdURL(url), status);
     }
@@ -283,11 +289,12 @@ export class FeishuStrategy extends OAuth2Strategy {
   /** [Strategy method] Feishu's user, from the v1 token answer or user_info, as a Passport profile. */
   override userProfile(accessToken: string, done: Done): void {
     const handed = this.alwaysFetchUserInfo ? undefined : this.handoff.get(accessToken);
-    if (handed) {
+    if (handed && FLOWS[this.flow].userInTokenAnswer) {
       this.finishProfile(handed, done);
       return;
     }
-    deliver(this.feishu.userInfo(accessToken), (user) => this.finishProfile(user, done), done);
+    // A mini-program's answer names the user; user_info adds the name and avatar.
+    deliver(this.feishu.userInfo(accessToken), (user) => this.finishProfile(handed ? { ...handed, ...user } : user, done), done);
   }
 
   /**

@@ -20,7 +20,7 @@ if (!REDIS_BINARY && onCI()) throw new Error('redis-server is not installed, and
 const SKIP = REDIS_BINARY ? false : 'redis-server is not installed';
 if (SKIP) console.warn('\n\x1b[33m!!! SKIPPING the coordinated-refresh Redis suite: no redis-server on PATH.\x1b[0m\n');
 
-const ENDPOINT: Readonly<Record<Exclude<FeishuFlow, 'suite'>, MockEndpoint>> = { v1: 'v1Refresh', v2: 'v2Token', v3: 'v3Token' };
+const ENDPOINT: Readonly<Record<Exclude<FeishuFlow, 'suite' | 'mini-program'>, MockEndpoint>> = { v1: 'v1Refresh', v2: 'v2Token', v3: 'v3Token' };
 
 let redis: RestartableRedisServer | undefined;
 let mock: MockFeishu;
