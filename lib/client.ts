@@ -97,9 +97,11 @@ function num(value: unknown): number | undefined {
  */
 const EPOCH_SECONDS_FROM = 1e9;
 
-function secondsLeft(expiresIn: number | undefined, now: number): number | undefined {
-  if (expiresIn === undefined || expiresIn < EPOCH_SECONDS_FROM) return expiresIn;
-  return Math.max(0, Math.round(expiresIn - now / 1000));
+/** Seconds left and the absolute end (epoch ms) of an `expires_in` of either shape. */
+function expiryOf(expiresIn: number | undefined, now: number): { seconds: number | undefined; at: number | undefined } {
+  if (expiresIn === undefined) return { seconds: undefined, at: undefined };
+  if (expiresIn < EPOCH_SECONDS_FROM) return { seconds: expiresIn, at: now + expiresIn * 1000 };
+  return { seconds: Math.max(0, Math.round(expiresIn - now / 1000)), at: expiresIn * 1000 };
 }
 
 /** Fields of an answer that hold secrets of the user's, wherever the answer puts them. */
@@ -194,14 +196,14 @@ export class FeishuClient {
     delete params.code;
     delete params.msg;
     const now = Date.now();
-    const expiresIn = secondsLeft(num(fields.expires_in), now);
+    const expiry = expiryOf(num(fields.expires_in), now);
     const refreshExpiresIn = num(fields.refresh_token_expires_in) ?? num(fields.refresh_expires_in);
     return {
       accessToken: params.access_token,
       refreshToken: typeof fields.refresh_token === 'string' && fields.refresh_token ? fields.refresh_token : undefined,
-      expiresIn,
+      expiresIn: expiry.seconds,
       refreshExpiresIn,
-      expiresAt: expiresIn === undefined ? undefined : now + expiresIn * 1000,
+      expiresAt: expiry.at,
       refreshExpiresAt: refreshExpiresIn === undefined ? undefined : now + refreshExpiresIn * 1000,
       scope: typeof fields.scope === 'string' ? fields.scope : undefined,
       params,
