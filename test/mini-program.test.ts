@@ -124,6 +124,14 @@ describe("flow 'mini-program' through the mock", () => {
     });
   }
 
+  test("a user who cannot see the app (Feishu's 10228) is a 400 failure", async () => {
+    const { agent } = miniProgramApp(mock.hosts);
+    mock.inject('minaLogin', { kind: 'error', code: 10228, msg: 'user to app has no visibility' });
+    const res = await agent.post('/auth/feishu/mini-program').send({ code: mock.issueCode() });
+    assert.equal(res.status, 400, JSON.stringify(res.body));
+    assert.match((res.body as { message: string }).message, /no visibility \(code 10228/);
+  });
+
   test('the refresh token refreshes like v1: one request to the v1 endpoint, a new pair', async () => {
     const { agent, strategy } = miniProgramApp(mock.hosts);
     const res = await agent.post('/auth/feishu/mini-program').send({ code: mock.issueCode() });
