@@ -12,7 +12,8 @@ export const EXPIRY_MARGIN_MS = 3 * 60 * 1000;
 
 /** Feishu's answers when the app_access_token it was sent is no good (feishu-api.md §2.5, §4.4). */
 // Typed `unknown` so that any `feishuCode` (a number, or undefined) can be looked up as it is.
-const REJECTED_APP_TOKEN: ReadonlySet<unknown> = new Set([99991663, 99991664, 99991671, 20013, 20014]);
+// 10202 "access token invalid": the mini-program login's answer to a bad app token (code2session doc).
+const REJECTED_APP_TOKEN: ReadonlySet<unknown> = new Set([99991663, 99991664, 99991671, 20013, 20014, 10202]);
 
 interface CachedToken {
   readonly token: string;

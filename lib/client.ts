@@ -7,6 +7,8 @@ import { FeishuAPIError, FeishuTokenError, oauthErrorFor } from './errors.js';
 import { requestFeishu, TransportError, type FeishuResponse } from './http.js';
 import { pickUserInfo, type FeishuUserInfo } from './profile.js';
 import type { HeldSecrets } from './secrets.js';
+import { reauthorizationReason } from './refresh/reasons.js';
+import { ReauthorizationRequiredError } from './refresh/reauthorization-error.js';
 
 /** A token answer as Feishu sent it (v1 `data`, v2/v3 top level, suite bare JSON). */
 export interface FeishuTokenParams {
@@ -29,6 +31,10 @@ export interface FeishuTokenSet {
   /** Seconds; Feishu says the lifetime varies, so never assume 7200. */
   expiresIn: number | undefined;
   refreshExpiresIn: number | undefined;
+  /** When the access token expires, in epoch milliseconds (the answer's arrival plus `expiresIn`). Store this, not `expiresIn`. */
+  expiresAt: number | undefined;
+  /** When the refresh token expires, in epoch milliseconds; pass it back to `refreshAccessToken` to tell the 365-day consent limit apart. */
+  refreshExpiresAt: number | undefined;
   scope: string | undefined;
   params: FeishuTokenParams;
 }
@@ -85,25 +91,53 @@ function num(value: unknown): number | undefined {
   return typeof value === 'number' ? value : undefined;
 }
 
+/**
+ * A lifetime in seconds is never near 10^9 (31 years); an `expires_in` that large is an epoch time
+ * in seconds, as the mini-program answer sends it (feishu-api.md §10.11: "read both shapes").
+ */
+const EPOCH_SECONDS_FROM = 1e9;
+
+/** Seconds left and the absolute end (epoch ms) of an `expires_in` of either shape. */
+function expiryOf(expiresIn: number | undefined, now: number): { seconds: number | undefined; at: number | undefined } {
+  if (expiresIn === undefined) return { seconds: undefined, at: undefined };
+  if (expiresIn < EPOCH_SECONDS_FROM) return { seconds: expiresIn, at: now + expiresIn * 1000 };
+  return { seconds: Math.max(0, Math.round(expiresIn - now / 1000)), at: expiresIn * 1000 };
+}
+
+/** Fields of an answer that hold secrets of the user's, wherever the answer puts them. */
+const ANSWER_SECRET_FIELDS = ['access_token', 'refresh_token', 'session_key'] as const;
+
+function answerSecrets(body: unknown): string[] {
+  const top = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+  const data = typeof top.data === 'object' && top.data !== null ? (top.data as Record<string, unknown>) : {};
+  return [top, data].flatMap((fields) => ANSWER_SECRET_FIELDS.map((name) => fields[name]).filter((value): value is string => typeof value === 'string'));
+}
+
 /** Talks to Feishu's login endpoints for one app; shared by every request of a strategy. */
 export class FeishuClient {
   constructor(private readonly options: FeishuClientOptions) {}
 
   /** `scope` narrows the token (v2/v3); the strategy refuses it for other flows before calling. */
   exchangeCode(code: string, extra: { redirectUri?: string | undefined; codeVerifier?: string | undefined; scope?: string | undefined }): Promise<TokenResult> {
-    const body: Record<string, string> = { grant_type: 'authorization_code', code };
+    const body: Record<string, string> = this.options.flow.token.codeOnly ? { code } : { grant_type: 'authorization_code', code };
     if (extra.redirectUri && this.options.flow.sendsRedirectUri) body.redirect_uri = extra.redirectUri;
     if (extra.codeVerifier) body.code_verifier = extra.codeVerifier;
     if (extra.scope) body.scope = extra.scope;
     return this.grant(this.options.tokenURL, body, 'Failed to obtain access token');
   }
 
-  async refresh(refreshToken: string, narrowTo?: string): Promise<FeishuTokenSet> {
+  /** `refreshExpiresAt`: when the app was told this refresh token expires, which tells a 20037 at the consent limit apart. */
+  async refresh(refreshToken: string, narrowTo?: string, refreshExpiresAt?: number): Promise<FeishuTokenSet> {
     const body: Record<string, string> = { grant_type: 'refresh_token', refresh_token: refreshToken };
     if (narrowTo) body.scope = narrowTo;
     try {
-      const { accessToken, refreshToken: next, expiresIn, refreshExpiresIn, scope, params } = await this.grant(this.options.refreshURL, body, 'Failed to refresh access token');
-      return { accessToken, refreshToken: next, expiresIn, refreshExpiresIn, scope, params };
+      const { accessToken, refreshToken: next, expiresIn, refreshExpiresIn, expiresAt, refreshExpiresAt: nextExpiresAt, scope, params } = await this.grant(
+        this.options.refreshURL,
+        body,
+        'Failed to refresh access token',
+        refreshExpiresAt,
+      );
+      return { accessToken, refreshToken: next, expiresIn, refreshExpiresIn, expiresAt, refreshExpiresAt: nextExpiresAt, scope, params };
     } catch (err) {
       if (err instanceof TransportError) throw new InternalOAuthError('Failed to refresh access token', err);
       throw err;
@@ -130,7 +164,7 @@ export class FeishuClient {
     return pickUserInfo(read.fields);
   }
 
-  private async grant(url: string, body: Record<string, string>, context: string): Promise<TokenResult> {
+  private async grant(url: string, body: Record<string, string>, context: string, refreshExpiresAt?: number): Promise<TokenResult> {
     const { flow, timeout, appTokens } = this.options;
     const sender = SEND[flow.token.clientAuth];
     // Before the request: a provider that fails means no request at all.
@@ -140,7 +174,12 @@ export class FeishuClient {
     const attempt = async (bearer?: string): Promise<TokenResult> => {
       const res = await sender.request(proof.url, body, { bearer, credentials: proof.fields, headers: proof.headers, timeout });
       const read = readAnswer(flow.token.answer, res.body, res.status, 'access_token');
-      if (!read.ok) throw this.tokenError(context, read, res, [body.code, body.code_verifier, body.refresh_token, proof.secret]);
+      if (!read.ok) {
+        // A refusal of a refresh that no retry can fix says so in its type (lib/refresh/reasons.ts).
+        const reason = body.grant_type === 'refresh_token' ? reauthorizationReason(read.feishuCode, refreshExpiresAt) : undefined;
+        // An answer that fails yet carries secrets (a mini-program's session_key) must not quote them either.
+        throw this.tokenError(context, read, res, [body.code, body.code_verifier, body.refresh_token, proof.secret, ...answerSecrets(res.body)], reason);
+      }
       return this.tokenResult(read.fields);
     };
     return sender.appToken ? appTokens.use(attempt) : attempt();
@@ -156,15 +195,30 @@ export class FeishuClient {
     const params = { ...fields } as FeishuTokenParams;
     delete params.code;
     delete params.msg;
+    const now = Date.now();
+    const expiry = expiryOf(num(fields.expires_in), now);
+    const refreshExpiresIn = num(fields.refresh_token_expires_in) ?? num(fields.refresh_expires_in);
     return {
       accessToken: params.access_token,
       refreshToken: typeof fields.refresh_token === 'string' && fields.refresh_token ? fields.refresh_token : undefined,
-      expiresIn: num(fields.expires_in),
-      refreshExpiresIn: num(fields.refresh_token_expires_in) ?? num(fields.refresh_expires_in),
+      expiresIn: expiry.seconds,
+      refreshExpiresIn,
+      expiresAt: expiry.at,
+      refreshExpiresAt: refreshExpiresIn === undefined ? undefined : now + refreshExpiresIn * 1000,
       scope: typeof fields.scope === 'string' ? fields.scope : undefined,
       params,
-      user: this.options.flow.userInTokenAnswer && typeof fields.open_id === 'string' ? pickUserInfo(fields) : undefined,
+      user: this.userOf(fields),
     };
+  }
+
+  /** The user's fields in a token answer: all of them (classic v1), or the ids a mini-program answer carries. */
+  private userOf(fields: Readonly<Record<string, unknown>>): FeishuUserInfo | undefined {
+    const { userInTokenAnswer, idsInTokenAnswer } = this.options.flow;
+    if (userInTokenAnswer) return typeof fields.open_id === 'string' ? pickUserInfo(fields) : undefined;
+    if (!idsInTokenAnswer) return undefined;
+    const ids: Record<string, unknown> = {};
+    for (const [from, to] of Object.entries(idsInTokenAnswer)) ids[to] = fields[from];
+    return pickUserInfo(ids);
   }
 
   private tokenError(
@@ -172,14 +226,16 @@ export class FeishuClient {
     read: Extract<ReturnType<typeof readAnswer>, { ok: false }>,
     res: FeishuResponse,
     sent: ReadonlyArray<string | undefined>,
+    reason?: ReauthorizationRequiredError['reason'],
   ): FeishuTokenError {
     // `error` becomes `err.code`, which apps compare and log: only an OAuth error name may pass.
     const oauthError = read.oauthError && OAUTH_ERROR_NAME.test(read.oauthError) ? read.oauthError : oauthErrorFor(read.feishuCode);
-    return new FeishuTokenError(context, oauthError, {
+    const details = {
       feishuCode: read.feishuCode,
       msg: this.options.secrets.scrub(read.msg, ...sent),
       logId: res.logId,
       status: res.status,
-    });
+    };
+    return reason ? new ReauthorizationRequiredError(reason, context, oauthError, details) : new FeishuTokenError(context, oauthError, details);
   }
 }

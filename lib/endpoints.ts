@@ -31,8 +31,8 @@ export const BRAND_HOSTS: Readonly<Record<FeishuBrand, FeishuHosts>> = {
   },
 };
 
-/** A Feishu login protocol generation; see docs/flows.md. */
-export type FeishuFlow = 'v1' | 'v2' | 'v3' | 'suite';
+/** A Feishu login protocol generation; see docs/flows.md and docs/mini-program.md. */
+export type FeishuFlow = 'v1' | 'v2' | 'v3' | 'suite' | 'mini-program';
 
 type Host = keyof FeishuHosts;
 
@@ -58,11 +58,24 @@ export type ClientAuth = 'app_access_token' | 'client_secret_json' | 'client_sec
 export type AnswerShape = 'envelope' | 'oauth' | 'bare';
 
 export interface FlowSpec {
-  readonly authorize: Endpoint & {
-    /** v1 names the app `app_id` and takes no `response_type`. */
-    readonly clientIdParam: 'app_id' | 'client_id';
+  /** The authorize page; null where the code comes from a client API, never from a redirect (mini-programs' `tt.login`). */
+  readonly authorize:
+    | (Endpoint & {
+        /** v1 names the app `app_id` and takes no `response_type`. */
+        readonly clientIdParam: 'app_id' | 'client_id';
+      })
+    | null;
+  readonly token: Endpoint & {
+    readonly clientAuth: ClientAuth;
+    readonly answer: AnswerShape;
+    /** The exchange's body is `{ code }` alone, without `grant_type` (mina tokenLoginValidate). */
+    readonly codeOnly?: true;
   };
-  readonly token: Endpoint & { readonly clientAuth: ClientAuth; readonly answer: AnswerShape };
+  /**
+   * The token answer names the user without their name or avatar: which of its fields become
+   * which user field. user_info completes the profile (mini-programs: feishu-api.md §10.11).
+   */
+  readonly idsInTokenAnswer?: Readonly<Record<string, 'open_id' | 'user_id' | 'tenant_key'>>;
   readonly refresh: Endpoint;
   readonly userInfo: Endpoint & { readonly answer: AnswerShape };
   /** The classic v1 token answer already carries the user's fields, which saves the user_info call. */
@@ -124,6 +137,21 @@ export const FLOWS: Readonly<Record<FeishuFlow, FlowSpec>> = {
     userInfo: { host: 'passport', path: '/suite/passport/oauth/userinfo', answer: 'bare' },
     userInTokenAnswer: false,
     sendsRedirectUri: true,
+    pkce: false,
+    tokenScope: false,
+    clientAssertion: false,
+  },
+  'mini-program': {
+    // The code comes from `tt.login` in the mini-program, posted to the app's server (feishu-api.md §10.11).
+    authorize: null,
+    token: { host: 'open', path: '/open-apis/mina/v2/tokenLoginValidate', clientAuth: 'app_access_token', answer: 'envelope', codeOnly: true },
+    // "refreshed like v1's" (§10.11); the answer's refresh_token lasts 30 days (code2session doc).
+    refresh: { host: 'open', path: '/open-apis/authen/v1/refresh_access_token' },
+    userInfo: USER_INFO,
+    userInTokenAnswer: false,
+    // The answer's union_id is documented as deprecated and not the real union_id: it is left out.
+    idsInTokenAnswer: { open_id: 'open_id', employee_id: 'user_id', tenant_key: 'tenant_key' },
+    sendsRedirectUri: false,
     pkce: false,
     tokenScope: false,
     clientAssertion: false,

@@ -30,3 +30,6 @@ export type {
   VerifyCallback,
 } from './options.js';
 export { AuthorizationError, InternalOAuthError, TokenError } from 'passport-oauth2';
+export { ReauthorizationRequiredError } from './refresh/reauthorization-error.js';
+export { REAUTHORIZATION_REASONS, type ReauthorizationReason } from './refresh/reasons.js';
+export { RefreshCoordinator, type RefreshCoordinatorOptions } from './refresh/coordinator.js';

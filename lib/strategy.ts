@@ -26,6 +26,8 @@ import { TenantNotAllowedError } from './tenants.js';
 import { secretOrAssertion } from './keyless.js';
 import { narrowedScope } from './token-scope.js';
 import { StateRefusal } from './state/state-refusal.js';
+import { RefreshCoordinator } from './refresh/coordinator.js';
+import { reviveTokenSet } from './refresh/token-set.js';
 
 /** Feishu pushes a ticket hourly; the Go SDK keeps one for 12 hours (feishu-api.md §9.9). */
 const APP_TICKET_TTL_MS = 12 * 60 * 60 * 1000;
@@ -91,6 +93,8 @@ export class FeishuStrategy extends OAuth2Strategy {
   /** The app_access_token cache; `appTokens.fetches` counts requests to Feishu for it. */
   readonly appTokens: AppTokenManager;
   private readonly feishu: FeishuClient;
+  /** One refresh per refresh token across every instance sharing `cache` (lib/refresh/coordinator.ts). */
+  private readonly refreshes: RefreshCoordinator;
   private readonly cache: FeishuCache;
   private readonly ticketKey: string;
   private readonly idField: FeishuIdField | undefined;
@@ -123,7 +127,8 @@ export class FeishuStrategy extends OAuth2Strategy {
     if (!(Number.isFinite(timeout) && timeout > 0)) throw new TypeError('FeishuStrategy: timeout must be a positive number of milliseconds');
     if (options.pkce && !flow.pkce) throw new TypeError(`FeishuStrategy: Feishu checks PKCE only in flows v2 and v3, not ${flowName}`);
     const endpoints: FeishuEndpoints = {
-      authorization: options.authorizationURL ?? endpointURL(hosts, flow.authorize),
+      // A mini-program has no authorize page: its code comes from tt.login (authenticate refuses a request without one).
+      authorization: options.authorizationURL ?? (flow.authorize ? endpointURL(hosts, flow.authorize) : ''),
       token: options.tokenURL ?? endpointURL(hosts, flow.token),
       refresh: options.refreshURL ?? endpointURL(hosts, flow.refresh),
       userInfo: options.userProfileURL ?? endpointURL(hosts, flow.userInfo),
@@ -133,7 +138,8 @@ export class FeishuStrategy extends OAuth2Strategy {
     super(
       {
         ...passportOptions(options),
-        authorizationURL: endpoints.authorization,
+        // passport-oauth2 wants one even where the flow has none; it is never visited there.
+        authorizationURL: endpoints.authorization || endpoints.token,
         tokenURL: endpoints.token,
         clientID,
         clientSecret: secret,
@@ -174,6 +180,9 @@ export class FeishuStrategy extends OAuth2Strategy {
       appTokens: this.appTokens,
       secrets,
     });
+    // Without an app cache the coordinator keeps its own, so its entries never crowd out the app token or ticket.
+    // A holder may spend a timeout on the app token and one on the refresh before it is taken for dead.
+    this.refreshes = new RefreshCoordinator({ cache: options.cache ? cache : undefined, namespace: `${hosts.open}|${clientID}`, lockTimeoutMs: 2 * timeout });
 
     // NOTE: passport-oauth2 exchanges the code through node-oauth, which form-posts
     //       client_id/secret and takes any 2xx for success. Feishu wants JSON (with an
@@ -213,6 +222,10 @@ export class FeishuStrategy extends OAuth2Strategy {
       this.fail({ message: 'Invalid authorization code in the callback request.' }, 400);
       return;
     }
+    if (code === undefined && !FLOWS[this.flow].authorize) {
+      this.fail({ message: 'No sign-in code in the request: post the code from tt.login as `code`.' }, 400);
+      return;
+    }
     const query = (req.query ?? {}) as Record<string, unknown>;
     if (query.error !== undefined) {
       // A Deny stays passport-oauth2's plain failure; any other error is a bad callback request.
@@ -232,7 +245,7 @@ export class FeishuStrategy extends OAuth2Strategy {
       }
       error(cause);
     };
-    if (FLOWS[this.flow].authorize.clientIdParam === 'app_id') {
+    if (FLOWS[this.flow].authorize?.clientIdParam === 'app_id') {
       const redirect = this.redirect.bind(this);
       this.redirect = (url: string, status?: number) => redirect(toAppIdURL(url), status);
     }
@@ -280,24 +293,28 @@ export class FeishuStrategy extends OAuth2Strategy {
   /** [Strategy method] Feishu's user, from the v1 token answer or user_info, as a Passport profile. */
   override userProfile(accessToken: string, done: Done): void {
     const handed = this.alwaysFetchUserInfo ? undefined : this.handoff.get(accessToken);
-    if (handed) {
+    if (handed && FLOWS[this.flow].userInTokenAnswer) {
       this.finishProfile(handed, done);
       return;
     }
-    deliver(this.feishu.userInfo(accessToken), (user) => this.finishProfile(user, done), done);
+    // A mini-program's answer names the user; user_info adds the name and avatar.
+    deliver(this.feishu.userInfo(accessToken), (user) => this.finishProfile(handed ? { ...handed, ...user } : user, done), done);
   }
 
   /**
    * Trades a refresh token for a new access token. Refresh tokens are single-use in v1, v2 and v3
-   * (suite's refresh is undocumented; treat it the same): store the returned `refreshToken` in
-   * place of the old one. `scope` (v2/v3) narrows the
-   * new token to a subset of the granted scopes.
+   * (suite's refresh is undocumented; treat it the same): store the
+   * returned `refreshToken` in place of the old one. Concurrent calls with one token (here or in
+   * any instance sharing `cache`) send one request and share its result, as does a repeat within
+   * 60 s. `scope` (v2/v3) narrows the new token to a subset of the granted scopes;
+   * `refreshExpiresAt` (the stored token set's) tells the 365-day consent limit apart. A refusal
+   * no retry can fix rejects with `ReauthorizationRequiredError` (see docs/tokens.md).
    */
-  refreshAccessToken(refreshToken: string, options: { scope?: string | readonly string[] } = {}): Promise<FeishuTokenSet> {
+  refreshAccessToken(refreshToken: string, options: { scope?: string | readonly string[]; refreshExpiresAt?: number } = {}): Promise<FeishuTokenSet> {
     if (typeof refreshToken !== 'string' || !refreshToken) return Promise.reject(new TypeError('refreshAccessToken requires a refresh token'));
     // A bad `scope` (or a flow without one) rejects before any request.
     return new Promise<string | undefined>((resolve) => resolve(narrowedScope(options.scope, this.flow, 'refreshAccessToken({ scope })'))).then((scope) =>
-      this.feishu.refresh(refreshToken, scope),
+      this.refreshes.run(refreshToken, () => this.feishu.refresh(refreshToken, scope, options.refreshExpiresAt), reviveTokenSet),
     );
   }
 

@@ -10,7 +10,7 @@ before(async () => {
 });
 after(() => mock.close());
 
-const AUTHORIZE: Readonly<Record<FeishuFlow, { host: 'open' | 'accounts' | 'passport'; path: string; app: 'app_id' | 'client_id' }>> = {
+const AUTHORIZE: Readonly<Record<Exclude<FeishuFlow, 'mini-program'>, { host: 'open' | 'accounts' | 'passport'; path: string; app: 'app_id' | 'client_id' }>> = {
   v1: { host: 'open', path: '/open-apis/authen/v1/authorize', app: 'app_id' },
   v2: { host: 'accounts', path: '/open-apis/authen/v1/authorize', app: 'client_id' },
   v3: { host: 'accounts', path: '/open-apis/authen/v1/authorize', app: 'client_id' },

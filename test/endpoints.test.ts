@@ -38,6 +38,14 @@ const FEISHU: Readonly<Record<FeishuFlow, FeishuStrategy['endpoints']>> = {
     userInfo: 'https://passport.feishu.cn/suite/passport/oauth/userinfo',
     appAccessToken: 'https://open.feishu.cn/open-apis/auth/v3/app_access_token/internal',
   },
+  // No authorize page: the code comes from tt.login.
+  'mini-program': {
+    authorization: '',
+    token: 'https://open.feishu.cn/open-apis/mina/v2/tokenLoginValidate',
+    refresh: 'https://open.feishu.cn/open-apis/authen/v1/refresh_access_token',
+    userInfo: 'https://open.feishu.cn/open-apis/authen/v1/user_info',
+    appAccessToken: 'https://open.feishu.cn/open-apis/auth/v3/app_access_token/internal',
+  },
 };
 
 describe('endpoints by flow and brand', () => {
@@ -56,7 +64,7 @@ describe('endpoints by flow and brand', () => {
 
   test('the brand tables are exported as documented', () => {
     assert.deepEqual(BRAND_HOSTS.feishu, { open: 'https://open.feishu.cn', accounts: 'https://accounts.feishu.cn', passport: 'https://passport.feishu.cn' });
-    assert.deepEqual(Object.keys(FLOWS), ['v1', 'v2', 'v3', 'suite']);
+    assert.deepEqual(Object.keys(FLOWS), ['v1', 'v2', 'v3', 'suite', 'mini-program']);
   });
 });
 

@@ -6,6 +6,7 @@ import supertest from 'supertest';
 import { FeishuStrategy, FeishuTokenError, type FeishuFlow, type FeishuProfile } from '../lib/index.js';
 import { DEFAULT_APP, MOCK_TENANT_KEY, startMockFeishu, type MockEndpoint, type MockFeishu } from '../lib/testing/index.js';
 import { buildApp, login, startState } from './helpers/app.js';
+import { InspectableCache } from './helpers/inspectable-cache.js';
 
 const FLOWS: ReadonlyArray<{ flow: FeishuFlow; token: MockEndpoint; oauth: boolean }> = [
   { flow: 'v1', token: 'v1Token', oauth: false },
@@ -24,7 +25,8 @@ for (const brand of ['feishu', 'lark'] as const) {
 
     for (const { flow, token, oauth } of FLOWS) {
       test(`a whole ${flow} login${oauth ? ' with PKCE' : ''}, then refresh`, async () => {
-        const { agent, strategy } = buildApp(mock, { flow, brand, pkce: oauth, scope: oauth ? 'offline_access' : undefined });
+        const cache = new InspectableCache();
+        const { agent, strategy } = buildApp(mock, { flow, brand, pkce: oauth, scope: oauth ? 'offline_access' : undefined, cache });
         mock.resetCalls();
         const res = await login(agent);
         assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -37,7 +39,12 @@ for (const brand of ['feishu', 'lark'] as const) {
         const refreshed = await strategy.refreshAccessToken(res.body.refreshToken as string);
         assert.ok(refreshed.accessToken && refreshed.accessToken !== res.body.accessToken);
         assert.ok(refreshed.refreshToken && refreshed.refreshToken !== res.body.refreshToken, 'refresh tokens rotate');
-        // Every generation's refresh token is single-use: the old one is now refused.
+        // A repeat within the refresh window has the same result, without asking Feishu again.
+        const refreshes = mock.calls[flow === 'v1' ? 'v1Refresh' : token];
+        assert.deepEqual(await strategy.refreshAccessToken(res.body.refreshToken as string), refreshed);
+        assert.equal(mock.calls[flow === 'v1' ? 'v1Refresh' : token], refreshes);
+        // Once the window is over, every generation's refresh token is single-use: the old one is now refused.
+        cache.expire('passport-feishu:refresh');
         await assert.rejects(strategy.refreshAccessToken(res.body.refreshToken as string), FeishuTokenError);
       });
     }

@@ -44,7 +44,7 @@ describe('FeishuStrategy options', () => {
   test('an unknown flow is a TypeError listing the flows there are', () => {
     assert.throws(() => construct({ ...valid, flow: 'v9' }), (err: Error) => {
       assert.ok(err instanceof TypeError);
-      assert.match(err.message, /flow must be one of v1, v2, v3, suite, got "v9"/);
+      assert.match(err.message, /flow must be one of v1, v2, v3, suite, mini-program, got "v9"/);
       return true;
     });
   });

@@ -14,7 +14,7 @@ import { bearerOf, field, readBody, readText, redirect, sendHtml, sendJson, send
 
 const ENDPOINTS = [
   'authorize', 'decision', 'jsapi', 'qr', 'appAccessToken', 'storeAppAccessToken', 'tenantAccessToken', 'storeTenantAccessToken', 'appTicketResend',
-  'v1Token', 'v1Refresh', 'v2Token', 'v3Token', 'userInfo', 'suiteToken', 'suiteUserInfo',
+  'v1Token', 'v1Refresh', 'v2Token', 'v3Token', 'userInfo', 'suiteToken', 'suiteUserInfo', 'minaLogin',
 ] as const;
 
 /** Every endpoint the mock serves, by the name used in `calls` and `inject`. */
@@ -264,6 +264,7 @@ export class MockFeishu {
       ['POST /open-apis/auth/v3/app_ticket/resend', { host: 'open', endpoint: 'appTicketResend', shape: 'envelope', handle: (q, r) => this.resendTicket(q, r) }],
       ['POST /open-apis/authen/v1/access_token', { host: 'open', endpoint: 'v1Token', shape: 'envelope', handle: (q, r) => this.v1Grant(q, r, 'authorization_code') }],
       ['POST /open-apis/authen/v1/refresh_access_token', { host: 'open', endpoint: 'v1Refresh', shape: 'envelope', handle: (q, r) => this.v1Grant(q, r, 'refresh_token') }],
+      ['POST /open-apis/mina/v2/tokenLoginValidate', { host: 'open', endpoint: 'minaLogin', shape: 'envelope', handle: (q, r) => this.minaLogin(q, r) }],
       ['POST /open-apis/authen/v2/oauth/token', { host: 'open', endpoint: 'v2Token', shape: 'oauth', handle: (q, r) => this.oauthGrant(q, r, 'v2') }],
       ['POST /oauth/v3/token', { host: 'accounts', endpoint: 'v3Token', shape: 'oauth', handle: (q, r) => this.oauthGrant(q, r, 'v3') }],
       ['GET /open-apis/authen/v1/user_info', { host: 'open', endpoint: 'userInfo', shape: 'envelope', handle: (q, r) => this.userInfo(q, r, 'envelope') }],
@@ -418,11 +419,14 @@ export class MockFeishu {
       ...this.codes.keys(),
       ...this.userTokens.keys(),
       ...this.refreshTokens.keys(),
+      ...this.sessionKeys,
       ...this.secretsSent,
     ];
   }
 
   private readonly secretsSent = new Set<string>();
+  /** Mini-program session keys handed out: secrets of the user's session. */
+  private readonly sessionKeys = new Set<string>();
 
   private noteSecretsSent(req: IncomingMessage, text: string | undefined): void {
     const bearer = bearerOf(req);
@@ -795,6 +799,42 @@ export class MockFeishu {
     sendJson(res, 200, { code: 0, msg: 'success', data });
   }
 
+  /**
+   * A mini-program's code2session (feishu-api.md §10.11, the code2session doc): app token as
+   * Bearer, `{ code }`, a v1 envelope. Its own codes: 10202 for a bad app token, 10213 for a code
+   * of another app, used or expired. `expires_in` is an epoch time in seconds; the refresh token
+   * is refreshed like v1's; `union_id` is the deprecated one, not the user's union_id.
+   */
+  private async minaLogin(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    let app: MockApp;
+    try {
+      app = this.appOfToken(bearerOf(req));
+    } catch (err) {
+      if (err instanceof MockError) throw new MockError(10202, 'access token invalid');
+      throw err;
+    }
+    if (body.kind !== 'json') throw new MockError(20001, 'Invalid request. Please check request param: the body must be JSON.');
+    const code = field(body.fields, 'code');
+    const grant = code ? this.codes.get(code) : undefined;
+    if (!grant || grant.used || grant.expiresAt <= this.now() || grant.appId !== app.appId) throw new MockError(10213, 'code appid not match');
+    grant.used = true;
+    const fields = this.userFields(app.appId, grant.user);
+    const sessionKey = randomBytes(15).toString('hex');
+    this.sessionKeys.add(sessionKey);
+    const data: Record<string, string | number> = {
+      open_id: fields.open_id ?? '',
+      union_id: token('ou_', 15),
+      session_key: sessionKey,
+      tenant_key: fields.tenant_key ?? '',
+      access_token: this.mintUserToken(app.appId, grant.user, 'u-'),
+      expires_in: Math.floor(this.now() / 1000) + USER_TOKEN_TTL_S,
+      refresh_token: this.mintRefresh(app.appId, grant.user, grant.scope, 'v1'),
+    };
+    if (fields.user_id) data.employee_id = fields.user_id;
+    sendJson(res, 200, { code: 0, msg: 'success', data });
+  }
+
   /** v2/v3: client credentials in a JSON (or form) body, OAuth fields at top level, HTTP 4xx/5xx errors. */
   private async oauthGrant(req: IncomingMessage, res: ServerResponse, version: 'v2' | 'v3'): Promise<void> {
     const body = await readBody(req);
@@ -824,7 +864,8 @@ export class MockFeishu {
     } else if (grantType === 'refresh_token') {
       // The console's "refresh user_access_token" switch (安全设置), on by default (feishu-api.md §3.3).
       if (app.refreshEnabled === false) throw new MockError(20074, 'The specified app is not allowed to refresh token.');
-      const grant = this.redeemRefresh(field(f, 'refresh_token'), app.appId, 'oauth', { invalid: 20026, used: 20064 });
+      // A replayed refresh token: 20073 "has been used" (feishu-api.md §3.4, §10.13).
+      const grant = this.redeemRefresh(field(f, 'refresh_token'), app.appId, 'oauth', { invalid: 20026, used: 20073 });
       ({ user, scope: granted, accessToken: previousAccess } = grant);
     } else {
       throw new MockError(20036, 'The specified grant_type is not supported.');
