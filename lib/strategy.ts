@@ -25,6 +25,9 @@ import { HeldSecrets } from './secrets.js';
 import { TenantNotAllowedError } from './tenants.js';
 import { secretOrAssertion } from './keyless.js';
 import { narrowedScope } from './token-scope.js';
+import { missingCallbackURL } from './checks/callback-required.js';
+import { checkOptionNames } from './checks/known-options.js';
+import { noRefreshToken } from './checks/refresh-token.js';
 
 /** Feishu pushes a ticket hourly; the Go SDK keeps one for 12 hours (feishu-api.md §9.9). */
 const APP_TICKET_TTL_MS = 12 * 60 * 60 * 1000;
@@ -109,6 +112,7 @@ export class FeishuStrategy extends OAuth2Strategy {
   constructor(options: FeishuStrategyOptions | FeishuStrategyOptionsWithRequest, verify: AnyVerify) {
     if (!options || typeof options !== 'object') throw new TypeError('FeishuStrategy requires an options object');
     if (typeof verify !== 'function') throw new TypeError('FeishuStrategy requires a verify callback');
+    checkOptionNames(options);
     const { clientID, clientSecret, clientAssertion } = credentialsOf(options);
     const flowName = options.flow ?? 'v1';
     const flow = Object.hasOwn(FLOWS, flowName) ? FLOWS[flowName] : undefined;
@@ -232,6 +236,11 @@ export class FeishuStrategy extends OAuth2Strategy {
       const redirect = this.redirect.bind(this);
       this.redirect = (url: string, status?: number) => redirect(toAppIdURL(url), status);
     }
+    const unset = code === undefined ? missingCallbackURL(this.flow, options, this) : undefined;
+    if (unset) {
+      this.error(unset);
+      return;
+    }
     // Resolved here, passport-oauth2 does not read `req.connection`, which Fastify requests lack.
     const callbackURL = callbackURLFor(req, options, this);
     if (callbackURL === null) {
@@ -289,7 +298,7 @@ export class FeishuStrategy extends OAuth2Strategy {
    * new token to a subset of the granted scopes.
    */
   refreshAccessToken(refreshToken: string, options: { scope?: string | readonly string[] } = {}): Promise<FeishuTokenSet> {
-    if (typeof refreshToken !== 'string' || !refreshToken) return Promise.reject(new TypeError('refreshAccessToken requires a refresh token'));
+    if (typeof refreshToken !== 'string' || !refreshToken) return Promise.reject(noRefreshToken(this.flow));
     // A bad `scope` (or a flow without one) rejects before any request.
     return new Promise<string | undefined>((resolve) => resolve(narrowedScope(options.scope, this.flow, 'refreshAccessToken({ scope })'))).then((scope) =>
       this.feishu.refresh(refreshToken, scope),
