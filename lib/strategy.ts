@@ -13,12 +13,14 @@ import type {
   FeishuAuthenticateOptions,
   FeishuCommonOptions,
   FeishuCredentials,
+  FeishuSecretStrategyOptions,
   FeishuStrategyOptions,
   FeishuStrategyOptionsWithRequest,
   FeishuVerifyFunction,
   FeishuVerifyFunctionWithParams,
   FeishuVerifyFunctionWithRequest,
   FeishuVerifyFunctionWithRequestAndParams,
+  FeishuVerifyFunctionMatchingPassReqToCallback,
 } from './options.js';
 import { parseProfile, type FeishuIdField, type FeishuProfile, type FeishuUserInfo } from './profile.js';
 import { HeldSecrets } from './secrets.js';
@@ -109,7 +111,9 @@ export class FeishuStrategy extends OAuth2Strategy {
   constructor(options: FeishuStrategyOptions, verify: FeishuVerifyFunctionWithParams);
   constructor(options: FeishuStrategyOptionsWithRequest, verify: FeishuVerifyFunctionWithRequest);
   constructor(options: FeishuStrategyOptionsWithRequest, verify: FeishuVerifyFunctionWithRequestAndParams);
-  constructor(options: FeishuStrategyOptions | FeishuStrategyOptionsWithRequest, verify: AnyVerify) {
+  // Last, as TypeScript names the last overload's error when none matches: see FeishuSecretStrategyOptions.
+  constructor(options: FeishuSecretStrategyOptions, verify: FeishuVerifyFunctionMatchingPassReqToCallback);
+  constructor(options: FeishuStrategyOptions | FeishuStrategyOptionsWithRequest | FeishuSecretStrategyOptions, verify: AnyVerify) {
     if (!options || typeof options !== 'object') throw new TypeError('FeishuStrategy requires an options object');
     if (typeof verify !== 'function') throw new TypeError('FeishuStrategy requires a verify callback');
     checkOptionNames(options);
