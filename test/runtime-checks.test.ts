@@ -80,7 +80,7 @@ describe('unknown option names', () => {
 });
 
 describe('nearestName', () => {
-  test('prefers a case-insensitive match over a closer edit', () => {
+  test('letter case costs nothing: a case-insensitive match wins over a one-letter edit', () => {
     assert.equal(nearestName('TOKENURL', ['tokenURL', 'tokenURLs']), 'tokenURL');
   });
 
@@ -134,6 +134,17 @@ describe('a sign-in with no callbackURL', () => {
     const outcome = await run(construct(valid), {}, { callbackURL: CALLBACK });
     assert.equal(outcome.kind, 'redirect');
     assert.equal(new URL(outcome.url).searchParams.get('redirect_uri'), CALLBACK);
+  });
+
+  test("an empty callbackURL is none, and so is a per-call value that is not a string", async () => {
+    const empty = await run(construct({ ...valid, callbackURL: '' }), {});
+    assert.equal(empty.kind, 'error');
+    assert.match(empty.err.message, NO_CALLBACK);
+    for (const callbackURL of ['', 42]) {
+      const outcome = await run(construct(valid), {}, { callbackURL });
+      assert.equal(outcome.kind, 'error', JSON.stringify(callbackURL));
+      assert.match(outcome.err.message, NO_CALLBACK);
+    }
   });
 
   test('buildAuthorizationURL rejects with the same message', async () => {

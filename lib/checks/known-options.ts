@@ -6,6 +6,7 @@ import { OPTION_NAMES } from './option-names.js';
  * Feishu's ids for a user, the only fields `idField` may name. The `satisfies` keeps the list
  * in step with `FeishuIdField`: a new id there fails to compile here until it is listed.
  */
+// Stryker disable next-line BooleanLiteral: only the keys are read; the values are there for `satisfies`
 const ID_FIELDS = Object.keys({ open_id: true, union_id: true, user_id: true } satisfies Record<FeishuIdField, true>);
 
 /**

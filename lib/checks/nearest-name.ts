@@ -1,12 +1,10 @@
 /**
  * The known name a mistyped one most likely meant, for "did you mean …?" in an error message:
- * a case-insensitive match first (`callbackUrl` → `callbackURL`), else the closest by edit
- * distance, if it is close enough to be a typo rather than another word.
+ * the closest by edit distance, letter case aside (so `callbackUrl` → `callbackURL` at
+ * distance 0), if it is close enough to be a typo rather than another word.
  */
 export function nearestName(name: string, known: readonly string[]): string | undefined {
   const lower = name.toLowerCase();
-  const sameLetters = known.find((candidate) => candidate.toLowerCase() === lower);
-  if (sameLetters !== undefined) return sameLetters;
   // A third of the name's length, at least one edit: `scopes` → `scope`, but `foo` is nobody's typo.
   const allowed = Math.max(1, Math.floor(name.length / 3));
   let best: string | undefined;
