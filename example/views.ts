@@ -82,6 +82,7 @@ function qrPanel(site: Site, qrSdkURL: string): Html {
   <h2 id="qr-title">Scan to sign in</h2>
   <div id="feishu-qr" class="qr-box"></div>
   <p class="hint" id="qr-status" role="status">Open the ${site.brand} app on your phone and scan the code.</p>
+  ${site.mockOrigin ? html`<p class="hint" id="qr-mock-hint">No phone needed in mock mode: <em>Open the phone page</em>, under the code, stands in for scanning it.</p>` : undefined}
 </aside>
 <script src="${qrSdkURL}"></script>
 ${QR_SCRIPT}`;

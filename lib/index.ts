@@ -17,6 +17,9 @@ export { BRAND_HOSTS, FLOWS, type FeishuBrand, type FeishuFlow, type FeishuHosts
 export type { FeishuTokenParams, FeishuTokenSet } from './client.js';
 export type {
   AppTicketSource,
+  ClientAssertionNeedsFlowV3,
+  FeishuSecretStrategyOptions,
+  FeishuVerifyFunctionMatchingPassReqToCallback,
   FeishuAuthenticateOptions,
   FeishuCommonOptions,
   FeishuCredentials,

@@ -30,8 +30,17 @@ export type FeishuKeylessCredentials = (
   appType?: 'internal';
 };
 
+/**
+ * Names, in a type error, why `clientAssertion` was refused: a keyless app signs in with
+ * flow 'v3' (and is a self-built app). No value has this type.
+ */
+export interface ClientAssertionNeedsFlowV3 {
+  /** Never present: the type exists only to be named in an error message. */
+  readonly 'clientAssertion needs flow: v3 (and no appType: store)': never;
+}
+
 /** The app's credentials: App ID and App Secret (under OAuth's names or Feishu's), or a keyless app's assertion provider. */
-export type FeishuCredentials = (SecretCredentials & { clientAssertion?: never }) | FeishuKeylessCredentials;
+export type FeishuCredentials = (SecretCredentials & { clientAssertion?: ClientAssertionNeedsFlowV3 }) | FeishuKeylessCredentials;
 
 /** Where the app_ticket of a store app comes from: a value, or a function asked at each token fetch. */
 export type AppTicketSource = string | (() => string | undefined | Promise<string | undefined>);
@@ -101,9 +110,31 @@ export type FeishuStrategyOptions = FeishuCredentials & FeishuCommonOptions & { 
 /** The strategy's options with `passReqToCallback: true`: the verify callback takes `req` first. */
 export type FeishuStrategyOptionsWithRequest = FeishuCredentials & FeishuCommonOptions & { passReqToCallback: true };
 
-/** Verify callback: `(accessToken, refreshToken, profile, done)`. */
+/**
+ * The options of the constructor's last overload. When no overload matches, TypeScript reports
+ * the last one's error; against this narrow form (an App Secret, either `passReqToCallback`),
+ * unlike the union of every form, the first error names the mistake: a missing `clientSecret`,
+ * a bad `flow`, a verify whose first parameter does not match `passReqToCallback`,
+ * `clientAssertion` without flow 'v3'. With its verify type, the overload accepts no call the
+ * others refuse, but for a `passReqToCallback` typed `boolean` (not `true` or `false`) with a
+ * verify whose parameters take anything (`unknown`), which is safe either way.
+ */
+export type FeishuSecretStrategyOptions = SecretCredentials &
+  FeishuCommonOptions & { clientAssertion?: ClientAssertionNeedsFlowV3; passReqToCallback?: boolean };
+
+/**
+ * The verify callback: `(accessToken, refreshToken, profile, done)`.
+ * `refreshToken` is `''` when Feishu issued none: flows v2 and v3 issue one only when the scope
+ * includes `offline_access` (enabled for the app, granted by the user), so `''` there means "add
+ * offline_access to scope". Do not store `''` for `refreshAccessToken`, which refuses it.
+ */
 export type FeishuVerifyFunction = (accessToken: string, refreshToken: string, profile: FeishuProfile, done: VerifyCallback) => void;
-/** Verify callback with Feishu's token answer: `(accessToken, refreshToken, params, profile, done)`. */
+/**
+ * The verify callback with Feishu's token answer: `(accessToken, refreshToken, params, profile, done)`.
+ * `refreshToken` is `''` when Feishu issued none: flows v2 and v3 issue one only when the scope
+ * includes `offline_access` (enabled for the app, granted by the user), so `''` there means "add
+ * offline_access to scope". Do not store `''` for `refreshAccessToken`, which refuses it.
+ */
 export type FeishuVerifyFunctionWithParams = (
   accessToken: string,
   refreshToken: string,
@@ -111,7 +142,12 @@ export type FeishuVerifyFunctionWithParams = (
   profile: FeishuProfile,
   done: VerifyCallback,
 ) => void;
-/** Verify callback with `passReqToCallback: true`: `(req, accessToken, refreshToken, profile, done)`. */
+/**
+ * The verify callback with `passReqToCallback: true`: `(req, accessToken, refreshToken, profile, done)`.
+ * `refreshToken` is `''` when Feishu issued none: flows v2 and v3 issue one only when the scope
+ * includes `offline_access` (enabled for the app, granted by the user), so `''` there means "add
+ * offline_access to scope". Do not store `''` for `refreshAccessToken`, which refuses it.
+ */
 export type FeishuVerifyFunctionWithRequest = (
   req: Request,
   accessToken: string,
@@ -119,7 +155,13 @@ export type FeishuVerifyFunctionWithRequest = (
   profile: FeishuProfile,
   done: VerifyCallback,
 ) => void;
-/** Verify callback with `req` and Feishu's token answer: `(req, accessToken, refreshToken, params, profile, done)`. */
+/**
+ * The verify callback with `passReqToCallback: true` and Feishu's token answer:
+ * `(req, accessToken, refreshToken, params, profile, done)`.
+ * `refreshToken` is `''` when Feishu issued none: flows v2 and v3 issue one only when the scope
+ * includes `offline_access` (enabled for the app, granted by the user), so `''` there means "add
+ * offline_access to scope". Do not store `''` for `refreshAccessToken`, which refuses it.
+ */
 export type FeishuVerifyFunctionWithRequestAndParams = (
   req: Request,
   accessToken: string,
@@ -128,6 +170,13 @@ export type FeishuVerifyFunctionWithRequestAndParams = (
   profile: FeishuProfile,
   done: VerifyCallback,
 ) => void;
+
+/**
+ * The verify callback of the constructor's last overload (see `FeishuSecretStrategyOptions`):
+ * both forms at once, which only a callback that takes anything in every parameter is. Its name
+ * says, in a type error, what the callback's first parameter depends on.
+ */
+export type FeishuVerifyFunctionMatchingPassReqToCallback = FeishuVerifyFunction & FeishuVerifyFunctionWithRequest;
 
 /** Options for `passport.authenticate('feishu', …)`. */
 export interface FeishuAuthenticateOptions {
@@ -144,4 +193,19 @@ export interface FeishuAuthenticateOptions {
   callbackURL?: string;
   state?: unknown;
   [option: string]: unknown;
+}
+
+/**
+ * Passport's own `AuthenticateOptions` (from @types/passport) learns this strategy's options,
+ * so an inline `passport.authenticate('feishu', { tokenScope: [...], failureRedirect })`
+ * type-checks: the object literal's excess-property check refused `tokenScope` before.
+ * Declaration merging is the only way in, since `passport.authenticate` is typed by
+ * @types/passport, not by the strategy; the new member is optional, so every other
+ * strategy's calls type-check as before.
+ */
+declare module 'passport' {
+  interface AuthenticateOptions {
+    /** Feishu (v2/v3), on the callback route: narrow this exchange's token to these granted scopes. See `FeishuAuthenticateOptions.tokenScope`. */
+    tokenScope?: string | readonly string[] | undefined;
+  }
 }

@@ -13,12 +13,14 @@ import type {
   FeishuAuthenticateOptions,
   FeishuCommonOptions,
   FeishuCredentials,
+  FeishuSecretStrategyOptions,
   FeishuStrategyOptions,
   FeishuStrategyOptionsWithRequest,
   FeishuVerifyFunction,
   FeishuVerifyFunctionWithParams,
   FeishuVerifyFunctionWithRequest,
   FeishuVerifyFunctionWithRequestAndParams,
+  FeishuVerifyFunctionMatchingPassReqToCallback,
 } from './options.js';
 import { parseProfile, type FeishuIdField, type FeishuProfile, type FeishuUserInfo } from './profile.js';
 import { HeldSecrets } from './secrets.js';
@@ -28,6 +30,9 @@ import { narrowedScope } from './token-scope.js';
 import { StateRefusal } from './state/state-refusal.js';
 import { RefreshCoordinator } from './refresh/coordinator.js';
 import { reviveTokenSet } from './refresh/token-set.js';
+import { missingCallbackURL } from './checks/callback-required.js';
+import { checkOptionNames } from './checks/known-options.js';
+import { noRefreshToken } from './checks/refresh-token.js';
 
 /** Feishu pushes a ticket hourly; the Go SDK keeps one for 12 hours (feishu-api.md §9.9). */
 const APP_TICKET_TTL_MS = 12 * 60 * 60 * 1000;
@@ -111,9 +116,12 @@ export class FeishuStrategy extends OAuth2Strategy {
   constructor(options: FeishuStrategyOptions, verify: FeishuVerifyFunctionWithParams);
   constructor(options: FeishuStrategyOptionsWithRequest, verify: FeishuVerifyFunctionWithRequest);
   constructor(options: FeishuStrategyOptionsWithRequest, verify: FeishuVerifyFunctionWithRequestAndParams);
-  constructor(options: FeishuStrategyOptions | FeishuStrategyOptionsWithRequest, verify: AnyVerify) {
+  // Last, as TypeScript names the last overload's error when none matches: see FeishuSecretStrategyOptions.
+  constructor(options: FeishuSecretStrategyOptions, verify: FeishuVerifyFunctionMatchingPassReqToCallback);
+  constructor(options: FeishuStrategyOptions | FeishuStrategyOptionsWithRequest | FeishuSecretStrategyOptions, verify: AnyVerify) {
     if (!options || typeof options !== 'object') throw new TypeError('FeishuStrategy requires an options object');
     if (typeof verify !== 'function') throw new TypeError('FeishuStrategy requires a verify callback');
+    checkOptionNames(options);
     const { clientID, clientSecret, clientAssertion } = credentialsOf(options);
     const flowName = options.flow ?? 'v1';
     const flow = Object.hasOwn(FLOWS, flowName) ? FLOWS[flowName] : undefined;
@@ -249,6 +257,11 @@ export class FeishuStrategy extends OAuth2Strategy {
       const redirect = this.redirect.bind(this);
       this.redirect = (url: string, status?: number) => redirect(toAppIdURL(url), status);
     }
+    const unset = code === undefined ? missingCallbackURL(this.flow, options, this) : undefined;
+    if (unset) {
+      this.error(unset);
+      return;
+    }
     // Resolved here, passport-oauth2 does not read `req.connection`, which Fastify requests lack.
     const callbackURL = callbackURLFor(req, options, this);
     if (callbackURL === null) {
@@ -311,7 +324,7 @@ export class FeishuStrategy extends OAuth2Strategy {
    * no retry can fix rejects with `ReauthorizationRequiredError` (see docs/tokens.md).
    */
   refreshAccessToken(refreshToken: string, options: { scope?: string | readonly string[]; refreshExpiresAt?: number } = {}): Promise<FeishuTokenSet> {
-    if (typeof refreshToken !== 'string' || !refreshToken) return Promise.reject(new TypeError('refreshAccessToken requires a refresh token'));
+    if (typeof refreshToken !== 'string' || !refreshToken) return Promise.reject(noRefreshToken(this.flow));
     // A bad `scope` (or a flow without one) rejects before any request.
     return new Promise<string | undefined>((resolve) => resolve(narrowedScope(options.scope, this.flow, 'refreshAccessToken({ scope })'))).then((scope) =>
       this.refreshes.run(refreshToken, () => this.feishu.refresh(refreshToken, scope, options.refreshExpiresAt), reviveTokenSet),

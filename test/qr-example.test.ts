@@ -9,6 +9,7 @@ import type supertest from 'supertest';
 import { SAME_ORIGIN, startExample, type RunningExample } from './helpers/example-app.js';
 import { pathOf } from './helpers/app.js';
 import { scanQrSvg } from './helpers/qr.js';
+import { signInPage } from '../example/views.js';
 
 type Answer = Awaited<ReturnType<supertest.Agent['get']>>;
 
@@ -49,6 +50,12 @@ describe('the example with the QR panel', () => {
     assert.ok(res.text.includes(`src="${example.mock.hosts.open}/mock/qr/LarkSSOSDKWebQRCode-1.0.3.js"`));
     assert.match(res.text, /id="feishu-qr"/);
     assert.deepEqual(cookiesOf(res), []);
+  });
+
+  test('in mock mode the QR panel says that the link under the code stands in for the phone; with real Feishu it does not', async () => {
+    const res = await example.visitor().get('/login');
+    assert.match(res.text, /id="qr-mock-hint">No phone needed in mock mode: <em>Open the phone page<\/em>, under the code, stands in for scanning it\./);
+    assert.doesNotMatch(signInPage({ brand: 'Feishu' }, undefined, 'https://lf-package-cn.feishucdn.com/sdk.js'), /qr-mock-hint|phone page/);
   });
 
   test('the goto route refuses another site and creates no session for it', async () => {

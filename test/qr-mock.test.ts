@@ -156,6 +156,16 @@ describe('scan-to-sign-in on the mock', () => {
     assert.equal(v1.headers.get('location'), null);
   });
 
+  test('beside the code, an "Open the phone page" link leads to the phone page the code carries, in a new tab', async () => {
+    const res = await fetch(`${mock.hosts.passport}/suite/passport/sso/qr?goto=${encodeURIComponent(suiteGoto())}&sdk_version=1.0.3`);
+    const html = await res.text();
+    const link = /<a id="phone-link" href="([^"]+)" target="_blank"[^>]*>Open the phone page<\/a>/.exec(html);
+    assert.ok(link, 'the QR page has the link');
+    const href = link[1]!.replaceAll('&amp;', '&');
+    assert.equal(href, scanQrSvg(html), 'the link and the QR code open the same page');
+    assert.equal((await approveOnPhone(href)).status, 200, 'the linked page approves the sign-in');
+  });
+
   test('the QR page refuses a goto that is not a Feishu authorize URL of a known app', async () => {
     const frame = (goto: string): Promise<Response> => fetch(`${mock.hosts.passport}/suite/passport/sso/qr?goto=${encodeURIComponent(goto)}&sdk_version=1.0.3`);
     assert.equal((await frame('https://evil.example/suite/passport/oauth/authorize?client_id=' + mock.app.appId)).status, 400);

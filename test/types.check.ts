@@ -82,13 +82,40 @@ new FeishuStrategy({ clientID: 'cli_x', flow: 'v3', appType: 'store', clientAsse
   done(null);
 });
 
+// @ts-expect-error a verify that takes the request first needs passReqToCallback: true
+new FeishuStrategy(credentials, (req: Request, _at: string, _rt: string, profile: FeishuProfile, done: VerifyCallback) => done(null, { path: req.path, profile }));
+
+// @ts-expect-error passReqToCallback: true hands the request first
+new FeishuStrategy({ ...credentials, passReqToCallback: true }, (_at: string, _rt: string, profile: FeishuProfile, done: VerifyCallback) => done(null, profile));
+
+// @ts-expect-error the profile comes after the refresh token
+new FeishuStrategy(credentials, (_at: string, profile: FeishuProfile, done: VerifyCallback) => done(null, profile));
+
+// @ts-expect-error an option's name is checked, case included
+new FeishuStrategy({ ...credentials, callbackUrl: '/cb' }, (_at, _rt, profile, done) => {
+  done(null, profile);
+});
+
+// @ts-expect-error the secret is required with passReqToCallback too
+new FeishuStrategy({ clientID: 'cli_x', passReqToCallback: true }, (_req, _at, _rt, profile, done) => {
+  done(null, profile);
+});
+
+// @ts-expect-error clientAssertion needs flow 'v3', with Feishu's names too
+new FeishuStrategy({ appId: 'cli_x', appSecret: 'secret', clientAssertion: () => 'a.b.c' }, (_at, _rt, profile, done) => {
+  done(null, profile);
+});
+
 // Narrowing: on refresh, and on the callback route.
 void new FeishuStrategy({ ...credentials, flow: 'v2' }, (_a, _r, _p, done) => done(null)).refreshAccessToken('r', { scope: ['offline_access'] });
 const callbackOptions: FeishuAuthenticateOptions = { tokenScope: 'auth:user.id:read', failureRedirect: '/login' };
 void callbackOptions;
-// As README shows it: a variable (an inline literal meets @types/passport's excess-property check).
+// In a variable, and inline: the package adds tokenScope to @types/passport's AuthenticateOptions.
 const narrow = { tokenScope: 'offline_access auth:user.id:read', failureRedirect: '/login' };
 export const narrowedCallback: unknown = new Passport().authenticate('feishu', narrow);
+export const narrowedInline: unknown = new Passport().authenticate('feishu', { tokenScope: ['offline_access', 'auth:user.id:read'], failureRedirect: '/login' });
+// @ts-expect-error tokenScope is a string or a list of strings
+export const badTokenScope: unknown = new Passport().authenticate('feishu', { tokenScope: 42 });
 
 const refreshed: Promise<{ accessToken: string; refreshToken: string | undefined }> = new FeishuStrategy(credentials, (_a, _r, _p, done) => done(null)).refreshAccessToken('r');
 void refreshed;

@@ -46,11 +46,18 @@ function scriptValue(value: string): string {
   return JSON.stringify(value).replace(/</g, '\\u003c');
 }
 
-function framePage(sessionId: string, svg: string): string {
+/**
+ * The QR page. Beside the code, a link to the phone page it encodes: the code holds a loopback
+ * URL no real phone can open, so the link is the mock's stand-in for scanning, and a sign-in by
+ * QR can be tried in one browser (the phone page opens in a new tab).
+ */
+function framePage(sessionId: string, svg: string, scanUrl: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Scan to sign in · Feishu (mock)</title>
 <style>body{margin:0;display:grid;place-items:center;min-height:100vh;font:14px/1.5 -apple-system,"Segoe UI","PingFang SC",sans-serif;color:#1f2329;background:#fff}
-figure{margin:0;text-align:center}figcaption{color:#646a73;margin-top:4px}svg{display:block;margin:auto;width:200px;height:200px}</style></head>
-<body><figure><div id="qr">${svg}</div><figcaption id="status">Scan with the Feishu app (mock)</figcaption></figure>
+figure{margin:0;text-align:center}figcaption{color:#646a73;margin-top:2px}svg{display:block;margin:auto;width:176px;height:176px}
+a{color:#3370ff}</style></head>
+<body><figure><div id="qr">${svg}</div><figcaption id="status">Scan with the Feishu app (mock)</figcaption>
+<a id="phone-link" href="${escapeHtml(scanUrl)}" target="_blank" rel="noopener" title="The mock's stand-in for scanning the code with the Feishu app">Open the phone page</a></figure>
 <script>
 (function () {
   var id = ${scriptValue(sessionId)};
@@ -58,7 +65,8 @@ figure{margin:0;text-align:center}figcaption{color:#646a73;margin-top:4px}svg{di
   // browser sent no referrer (what the real SDK targets is unknown).
   var target = '*';
   try { if (document.referrer) target = new URL(document.referrer).origin; } catch (e) { target = '*'; }
-  function show(text) { document.getElementById('status').textContent = text; }
+  // Once the code is spent or expired, its phone page is too: the link goes with it.
+  function show(text) { document.getElementById('status').textContent = text; document.getElementById('phone-link').hidden = true; }
   function poll() {
     fetch('/mock/qr/poll?session=' + encodeURIComponent(id), { cache: 'no-store' })
       .then(function (r) { return r.json(); })
@@ -140,7 +148,7 @@ export class QrStandIn {
     }
     const session = this.logins.open(app.appId);
     const scanUrl = `${hosts.passport}/mock/qr/scan?token=${session.scanToken}`;
-    sendHtml(res, 200, framePage(session.id, qrSvg(encodeQr(scanUrl))));
+    sendHtml(res, 200, framePage(session.id, qrSvg(encodeQr(scanUrl)), scanUrl));
   }
 
   poll(res: ServerResponse, url: URL): void {
