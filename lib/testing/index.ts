@@ -10,3 +10,6 @@ export { DEFAULT_APP, DEFAULT_USERS, MOCK_TENANT_KEY, type MockApp, type MockUse
 export type { MockFault } from './faults.js';
 export type { AssertionJwk, AssertionKeys } from './assertion-verifier.js';
 export { appTicketEvent, encryptEvent, eventRequest, signEvent, type EventIdentity, type EventSubscription, type SignatureHeaders } from './event-push.js';
+export { completeFeishuSignIn, MockAuthorizeError, type FeishuConsent } from './sign-in.js';
+export { codeExchangeEndpoint, failCodeExchange, failUserFetch, userFetchEndpoint, type SignInFaultTarget } from './sign-in-faults.js';
+export { startTestFeishu, TEST_TIMEOUT_MS, testMockOptions, testStrategyOptions, type TestMockOptions, type TestStrategyOptions } from './test-preset.js';
