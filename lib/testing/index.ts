@@ -3,6 +3,9 @@
  *
  *   const feishu = await startMockFeishu({ consent: 'auto' });
  *   new FeishuStrategy({ domain: feishu.hosts, clientID: feishu.app.appId, clientSecret: feishu.app.appSecret, … }, verify);
+ *
+ * For tests of your own login routes (docs/testing.md): `startTestFeishu`, `testStrategyOptions`,
+ * `completeFeishuSignIn`, `failCodeExchange` and `failUserFetch`.
  */
 export { MockFeishu, startMockFeishu, type MockEndpoint, type MockFeishuOptions } from './mock-feishu.js';
 export { QR_SDK_PATH } from './qr-stand-in.js';
