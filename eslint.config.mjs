@@ -4,7 +4,8 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  globalIgnores(['dist/**', 'coverage/**', 'bench/**', 'node_modules/**', 'api-docs/**']),
+  // Consumer projects' own code, run and type-checked in projects of their own (test/consumer).
+  globalIgnores(['dist/**', 'coverage/**', 'bench/**', 'node_modules/**', 'api-docs/**', 'test/consumer/fixtures/**']),
   eslint.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import * as timers from 'node:timers';
 import { InternalOAuthError, Strategy as OAuth2Strategy, type VerifyFunction } from 'passport-oauth2';
 import { appTicketKey, appTokenSource, saveAppTicket } from './app-ticket.js';
 import { AppTokenManager } from './app-token.js';
@@ -357,14 +358,35 @@ export class FeishuStrategy extends OAuth2Strategy {
 type ExchangeCallback = (err: Error | null, accessToken?: string, refreshToken?: string, params?: FeishuTokenParams) => void;
 
 /**
- * Hands a promise's outcome to `onValue` or `onError` outside the promise chain, so an
- * exception thrown by the app's own code downstream is not turned into an unhandled rejection.
+ * Hands a promise's outcome to `onValue` or `onError` in the promise's own reaction, with no
+ * tick or timer in between: a test's fake timers (Jest's default fakes `process.nextTick`)
+ * would hold those back forever. An exception thrown by the app's own code downstream leaves
+ * the chain through `rethrow`, an uncaught exception as from any callback API, never an
+ * unhandled rejection, and never swallowed.
  */
 function deliver<T>(promise: Promise<T>, onValue: (value: T) => void, onError: (err: Error) => void): void {
   promise.then(
-    (value) => process.nextTick(onValue, value),
-    (err: Error) => process.nextTick(onError, err),
+    (value) => settle(onValue, value),
+    (err: Error) => settle(onError, err),
   );
+}
+
+function settle<A>(callback: (arg: A) => void, arg: A): void {
+  try {
+    callback(arg);
+  } catch (err) {
+    rethrow(err);
+  }
+}
+
+/**
+ * node:timers' own setImmediate, not the global: Jest fakes the globals of the test's realm
+ * only, so the app's exception still surfaces at once under Jest's default fake timers.
+ */
+function rethrow(err: unknown): void {
+  timers.setImmediate(() => {
+    throw err;
+  });
 }
 
 /** passport-oauth2 wraps exchange errors in InternalOAuthError; ours already say what went wrong. */

@@ -1,4 +1,4 @@
-import { createPublicKey, KeyObject, verify, type JsonWebKey } from 'node:crypto';
+import { createPublicKey, KeyObject, verify } from 'node:crypto';
 
 /**
  * Checks RFC 7523 client assertions the way an OAuth server does (RFC 7523 §3, RFC 7515,
@@ -6,8 +6,26 @@ import { createPublicKey, KeyObject, verify, type JsonWebKey } from 'node:crypto
  * the RFC's, with ES256 and RS256 as the algorithms a signing service would use.
  */
 
+/**
+ * A public key as a JSON Web Key (RFC 7517), such as `key.export({ format: 'jwk' })` gives.
+ * Our own type: `@types/node` 25 and later no longer export `JsonWebKey` from `node:crypto`, and
+ * the global one exists only with the DOM lib, so the declarations name neither.
+ */
+export interface AssertionJwk {
+  readonly kty?: string;
+  /** Chooses the key for an assertion whose header names this `kid`. */
+  readonly kid?: string;
+  readonly alg?: string;
+  readonly use?: string;
+  readonly crv?: string;
+  readonly x?: string;
+  readonly y?: string;
+  readonly n?: string;
+  readonly e?: string;
+}
+
 /** Public keys registered for an app: one KeyObject, or a list of KeyObjects and JWKs (a JWK's `kid` selects it). */
-export type AssertionKeys = KeyObject | ReadonlyArray<KeyObject | JsonWebKey>;
+export type AssertionKeys = KeyObject | ReadonlyArray<KeyObject | AssertionJwk>;
 
 export interface AssertionRules {
   /** The app's id: both `iss` and `sub` (RFC 7523 §3 B). */
@@ -48,11 +66,12 @@ function decodeJson(part: string, what: string): Claims {
 }
 
 function candidatesOf(keys: AssertionKeys): Candidate[] {
-  const list: ReadonlyArray<KeyObject | JsonWebKey> = keys instanceof KeyObject ? [keys] : keys;
+  const list: ReadonlyArray<KeyObject | AssertionJwk> = keys instanceof KeyObject ? [keys] : keys;
   return list.map((entry) => {
     if (entry instanceof KeyObject) return { key: entry.type === 'public' ? entry : createPublicKey(entry), kid: undefined };
     const jwk = entry;
-    return { key: createPublicKey({ key: jwk, format: 'jwk' }), kid: typeof jwk.kid === 'string' ? jwk.kid : undefined };
+    // A copy's anonymous type has the index signature @types/node's JsonWebKey asks for.
+    return { key: createPublicKey({ key: { ...jwk }, format: 'jwk' }), kid: typeof jwk.kid === 'string' ? jwk.kid : undefined };
   });
 }
 

@@ -187,6 +187,12 @@ function narrowScope(granted: string, requested: string | undefined): string {
  * `*` in a registered URL matches any run of characters, for tests that ask for it.
  */
 function redirectMatches(registered: string, redirectUri: string): boolean {
+  // `http://127.0.0.1:*/path`: any port, then scheme, host and path as for any registered URL (testing/test-preset.ts).
+  const anyPort = /^(https?:\/\/[^/:@*]+):\*(\/[^*]*)$/.exec(registered);
+  if (anyPort) {
+    const port = /^https?:\/\/[^/:@]+:(\d{1,5})(?=[/?#]|$)/.exec(redirectUri)?.[1];
+    return port !== undefined && redirectMatches(`${anyPort[1]}:${port}${anyPort[2]}`, redirectUri);
+  }
   if (registered.includes('*')) {
     const source = registered.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
     return new RegExp(`^${source}$`).test(redirectUri);
