@@ -35,10 +35,12 @@ describe('the demo password account', () => {
     const linked = example.mock.users[1]!;
     const first = example.visitor();
     assert.equal((await passwordSignIn(first)).headers.location, '/profile');
+    assert.equal((await first.post('/auth/link/feishu').set(SAME_ORIGIN)).status, 303);
     const link = await feishuSignIn(first, { user: 1 });
     assert.equal(link.headers.location, '/profile');
     const firstProfile = await first.get('/profile');
     assert.ok(firstProfile.text.includes(linked.open_id), 'the first visitor linked Feishu');
+    assert.match(firstProfile.text, /Demo User/, 'to the demo account');
 
     const second = example.visitor();
     assert.equal((await passwordSignIn(second)).headers.location, '/profile');

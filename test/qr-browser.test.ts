@@ -66,7 +66,13 @@ describe('scan-to-sign-in in Chromium', () => {
     const desktop = await (await context(t, { width: 1000, height: 700 })).newPage();
     const errors: Error[] = [];
     desktop.on('pageerror', (err) => errors.push(err));
-    await desktop.goto(`${base}/login`);
+    // The page runs under the example's Content-Security-Policy: anything it blocks is reported here.
+    const blocked: string[] = [];
+    desktop.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) blocked.push(message.text());
+    });
+    const login = await desktop.goto(`${base}/login`);
+    assert.match((await login?.allHeaders())?.['content-security-policy'] ?? '', /frame-ancestors 'none'/, 'the page is served with the CSP');
     const qrFrame = desktop.frameLocator('#feishu-qr iframe');
     const svg = await qrFrame.locator('svg').evaluate((el) => el.outerHTML);
     await desktop.screenshot({ path: path.join(SHOTS, 'qr-signin.png') });
@@ -87,6 +93,7 @@ describe('scan-to-sign-in in Chromium', () => {
     assert.ok((await desktop.locator('.fields').innerText()).includes(user.open_id));
     assert.equal(mock.calls.suiteToken, 1, 'the code was exchanged on the suite token endpoint');
     assert.deepEqual(errors, []);
+    assert.deepEqual(blocked, [], 'the CSP blocked nothing the sign-in needs');
   });
 
   test('a message from another origin does not sign anyone in', async (t) => {
@@ -106,6 +113,31 @@ describe('scan-to-sign-in in Chromium', () => {
         }),
     );
     assert.match(status, /scan the code/, 'matchOrigin refused the message: the page did not start signing in');
+    assert.equal(new URL(page.url()).pathname, '/login');
+  });
+
+  test('a message from a window of the QR origin that is not the QR frame (a popup) does not sign anyone in', async (t) => {
+    const page = await (await context(t, { width: 1000, height: 700 })).newPage();
+    await page.goto(`${base}/login`);
+    await page.frameLocator('#feishu-qr iframe').locator('svg').waitFor();
+    // The attacker's stand-in: any page of the QR frame's origin that holds a reference to the
+    // sign-in page (here a popup it opened; an opener works the same) posts a well-formed message.
+    const [popup] = await Promise.all([page.waitForEvent('popup'), page.evaluate((url) => void window.open(url), `${mock.hosts.passport}/mock/qr/poll?session=none`)]);
+    await popup.waitForLoadState();
+    assert.equal(new URL(popup.url()).origin, mock.hosts.passport, 'the popup is of the origin matchOrigin accepts');
+    await page.evaluate(() => {
+      (window as unknown as { judged: Promise<string> }).judged = new Promise<string>((resolve) => {
+        window.addEventListener('message', (event) => {
+          if (event.data === 'marker') resolve(document.getElementById('qr-status')?.textContent ?? '');
+        });
+      });
+    });
+    await popup.evaluate(() => {
+      window.opener.postMessage({ source: 'qrcode', tmp_code: 'tmp_from_the_attackers_phone' }, '*');
+      window.opener.postMessage('marker', '*');
+    });
+    const status = await page.evaluate(() => (window as unknown as { judged: Promise<string> }).judged);
+    assert.match(status, /scan the code/, 'the page did not start signing in');
     assert.equal(new URL(page.url()).pathname, '/login');
   });
 });
