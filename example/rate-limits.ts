@@ -42,7 +42,9 @@ export type RateLimiters = Readonly<Record<RateLimitName, RequestHandler>>;
  * JSON); express-rate-limit has already set `Retry-After` and the `RateLimit` headers.
  */
 export function rateLimiters(settings: Partial<RateLimitSettings> = {}, storeFor?: RateLimitStoreFactory, tooMany?: (req: Request, res: Response) => void): RateLimiters {
-  const { windowMs, ...limits } = { ...DEFAULT_RATE_LIMITS, ...settings };
+  // A setting left undefined keeps its default (a spread alone would copy the undefined).
+  const given = Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
+  const { windowMs, ...limits }: RateLimitSettings = { ...DEFAULT_RATE_LIMITS, ...given };
   const limiter = (name: RateLimitName): RequestHandler =>
     rateLimit({
       windowMs,

@@ -23,6 +23,11 @@ export function originOf(url: string | undefined): string[] {
   }
 }
 
+/** A source list with each source once; an empty one is 'none' (helmet would drop the directive). */
+function sources(list: readonly string[]): string[] {
+  return list.length ? [...new Set(list)] : ["'none'"];
+}
+
 function hashSource(code: string): string {
   return `'sha256-${createHash('sha256').update(code, 'utf8').digest('base64')}'`;
 }
@@ -49,13 +54,13 @@ export function securityHeaders(origins: ThirdPartyOrigins): RequestHandler[] {
       useDefaults: false,
       directives: {
         defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", ...inlineScripts, ...handlers, ...origins.scripts],
+        scriptSrc: sources(["'self'", ...inlineScripts, ...handlers, ...origins.scripts]),
         // Only the QR frame; child-src for browsers that predate frame-src's return.
-        frameSrc: [...origins.frames],
-        childSrc: [...origins.frames],
+        frameSrc: sources(origins.frames),
+        childSrc: sources(origins.frames),
         connectSrc: ["'self'"],
         // Feishu avatars come from several CDN hosts; they load with no referrer.
-        imgSrc: ["'self'", 'https:', 'data:', ...(origins.images ?? [])],
+        imgSrc: sources(["'self'", 'https:', 'data:', ...(origins.images ?? [])]),
         styleSrc: ["'self'"],
         // The QR SDK sets a style attribute on its iframe.
         styleSrcAttr: ["'unsafe-inline'"],

@@ -108,6 +108,8 @@ async function main(): Promise<void> {
     sessionSecret: env.SESSION_SECRET || randomBytes(32).toString('hex'),
     sessionStore: redis?.sessionStore,
     cache: redis?.cache,
+    demoCache: redis?.demoCache,
+    rateLimitStore: redis?.rateLimitStore,
     mockOrigin: mock?.origin,
     trustProxy,
   });
@@ -122,7 +124,7 @@ async function main(): Promise<void> {
     console.log(`Redirect URL to register under Security Settings: ${feishu.callbackURL ?? `${url}/auth/feishu/callback`}`);
     console.log(`For the QR code (scan-to-sign-in), also register: ${feishu.qrCallbackURL ?? `${url}/auth/feishu-qr/callback`}`);
   }
-  console.log(redisUrl ? `Sessions, tokens and accounts: Redis at ${redact(redisUrl)}` : 'Sessions, tokens and accounts: in memory (set REDIS_URL to share them between instances).');
+  console.log(redisUrl ? `Sessions, tokens, accounts and rate-limit counts: Redis at ${redact(redisUrl)}` : 'Sessions, tokens, accounts and rate-limit counts: in memory (set REDIS_URL to share them between instances).');
   if (!env.SESSION_SECRET) console.log('SESSION_SECRET not set: using a random one, so sessions end when the server stops.');
   if (trustProxy !== undefined) console.log(`TRUST_PROXY=${String(trustProxy)}: X-Forwarded-Proto/-Host from that proxy are believed; the session cookie is Secure when it says https.`);
   else if (!mock) console.log('TRUST_PROXY not set: X-Forwarded-* headers are ignored. Behind a TLS proxy, set it so the session cookie gets Secure.');
