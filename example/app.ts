@@ -2,13 +2,14 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import express, { type ErrorRequestHandler, type Handler, type Request, type RequestHandler, type Response } from 'express';
 import session, { type Store } from 'express-session';
-import { Passport, type Authenticator } from 'passport';
+import { Passport, type AuthenticateOptions, type Authenticator } from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import {
   BRAND_HOSTS,
   FeishuStrategy,
   MemoryCache,
   type FeishuCache,
+  type FeishuAuthenticateOptions,
   type FeishuCommonOptions,
   type FeishuFlow,
   type FeishuProfile,
@@ -20,6 +21,7 @@ import { parseBody, sameOriginOnly } from './guards.js';
 import { forgetLinkIntent, LINK_PATH, linkRoute, takeLinkIntent } from './linking.js';
 import { EVENTS_PATH, rateLimiters, type RateLimitSettings, type RateLimitStoreFactory } from './rate-limits.js';
 import { originOf, securityHeaders } from './security-headers.js';
+import { callbackURLOf } from './public-url.js';
 import { incidentOf, logLine, scrub, type ExampleLogger } from './log.js';
 import { errorPage, failurePage, inAppPage, profilePage, signInPage, type Site } from './views.js';
 
@@ -164,7 +166,9 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
   const verify = verifier(false);
 
   const credentials = { clientID: feishu.appId, clientSecret: feishu.appSecret, domain: feishu.domain, brand: feishu.brand, flow: feishu.flow, cache: tokenCache };
-  const web = new FeishuStrategy({ ...credentials, callbackURL: feishu.callbackURL ?? '/auth/feishu/callback', state: true, passReqToCallback: true }, verifier(true));
+  /** Each strategy's callback URL, resolved per request by Express's trust proxy rules (public-url.ts). */
+  const CALLBACKS = { feishu: feishu.callbackURL ?? '/auth/feishu/callback', 'feishu-qr': feishu.qrCallbackURL ?? '/auth/feishu-qr/callback' } as const;
+  const web = new FeishuStrategy({ ...credentials, callbackURL: CALLBACKS.feishu, state: true, passReqToCallback: true }, verifier(true));
   passport.use(web);
   // The strategy already knows the brand (from `domain`, or `brand` for the mock); the pages reuse it.
   const site: Site = { brand: web.brand === 'lark' ? 'Lark' : 'Feishu', mockOrigin: options.mockOrigin };
@@ -176,7 +180,7 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
   // its state apart from the button's when both authorize pages share a host (the mock).
   const qrSdkURL = feishu.qrSdkURL ?? (feishu.domain === 'feishu' || feishu.domain === 'lark' ? QR_SDK_URLS[feishu.domain] : undefined);
   const qr = new FeishuStrategy(
-    { ...credentials, flow: 'suite', name: 'feishu-qr', sessionKey: 'oauth2:feishu-qr', callbackURL: feishu.qrCallbackURL ?? '/auth/feishu-qr/callback', state: true, passReqToCallback: true },
+    { ...credentials, flow: 'suite', name: 'feishu-qr', sessionKey: 'oauth2:feishu-qr', callbackURL: CALLBACKS['feishu-qr'], state: true, passReqToCallback: true },
     verify,
   );
   passport.use(qr);
@@ -273,10 +277,22 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
     passport.authenticate('local', { successRedirect: '/profile', failureRedirect: '/login?failed=password' }),
   );
 
-  app.get('/auth/feishu', passport.authenticate('feishu'));
+  /** The callback URL for this request, or a 400 when the request names no usable host. */
+  const callbackURLFor = (name: keyof typeof CALLBACKS, req: Request, res: Response): string | undefined => {
+    const url = callbackURLOf(req, CALLBACKS[name]);
+    if (!url) res.status(400).send(errorPage(site, { title: 'Request refused', text: 'This request does not say which site it was sent to.' }));
+    return url;
+  };
+  app.get('/auth/feishu', (req, res, next) => {
+    const callbackURL = callbackURLFor('feishu', req, res);
+    // @types/passport's AuthenticateOptions lacks passport-oauth2's callbackURL; the strategy reads it.
+    if (callbackURL) passport.authenticate('feishu', { callbackURL } satisfies FeishuAuthenticateOptions as AuthenticateOptions)(req, res, next);
+  });
   /** Feishu's redirect back, for the button ('feishu') and for the QR code ('feishu-qr'). */
   const callback = (name: 'feishu' | 'feishu-qr'): RequestHandler => (req, res, next) => {
-    passport.authenticate(name, (err: unknown, user?: Express.User | false | null, info?: unknown, status?: unknown) => {
+    const callbackURL = callbackURLFor(name, req, res);
+    if (!callbackURL) return;
+    passport.authenticate(name, { callbackURL } satisfies FeishuAuthenticateOptions as AuthenticateOptions, (err: unknown, user?: Express.User | false | null, info?: unknown, status?: unknown) => {
       // A link request is good for one round trip, whatever its outcome.
       forgetLinkIntent(req);
       if (err) {
@@ -303,7 +319,12 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
         res.status(409).json({ error: 'You are already signed in.' });
         return;
       }
-      qr.buildAuthorizationURL(req).then((goto) => {
+      const callbackURL = callbackURLOf(req, CALLBACKS['feishu-qr']);
+      if (!callbackURL) {
+        res.status(400).json({ error: 'This request does not say which site it was sent to.' });
+        return;
+      }
+      qr.buildAuthorizationURL(req, { callbackURL }).then((goto) => {
         res.set('cache-control', 'no-store').json({ goto });
       }, next);
     });

@@ -126,7 +126,11 @@ async function main(): Promise<void> {
   }
   console.log(redisUrl ? `Sessions, tokens, accounts and rate-limit counts: Redis at ${redact(redisUrl)}` : 'Sessions, tokens, accounts and rate-limit counts: in memory (set REDIS_URL to share them between instances).');
   if (!env.SESSION_SECRET) console.log('SESSION_SECRET not set: using a random one, so sessions end when the server stops.');
-  if (trustProxy !== undefined) console.log(`TRUST_PROXY=${String(trustProxy)}: X-Forwarded-Proto/-Host from that proxy are believed; the session cookie is Secure when it says https.`);
+  if (trustProxy !== undefined) {
+    // Express's `trust proxy fn` decides, for req.secure as for the redirect_uri (example/public-url.ts).
+    const who = typeof trustProxy === 'number' ? `from the ${trustProxy} hop(s) in front of the app, whoever they are` : `only when the peer that sent them is in ${trustProxy}`;
+    console.log(`TRUST_PROXY=${String(trustProxy)}: X-Forwarded-Proto/-Host are believed ${who}; a client that reaches the app directly cannot set them. The session cookie is Secure when the proxy says https.`);
+  }
   else if (!mock) console.log('TRUST_PROXY not set: X-Forwarded-* headers are ignored. Behind a TLS proxy, set it so the session cookie gets Secure.');
   console.log(`\nOpen ${url}   (Ctrl-C to stop)`);
 
