@@ -168,8 +168,8 @@ export function frameworkSignInSuite(framework: string, suite: FrameworkSuite): 
         assert.match(String(res.body.feishuLogId), /^[0-9A-Za-z]{20,64}$/, "Feishu's log id, for support");
         assert.ok(!res.text.includes(MSG), "Feishu's message is not shown");
         assert.doesNotMatch(res.text, /20029|Security Settings|redirect URL|FeishuTokenError|stack/i);
-        const line = logs.find((l) => l.includes(String(res.body.reference)));
-        assert.ok(line?.startsWith('error '), 'logged as an error under the reference');
+        const line = logs.find((l) => l.includes(String(res.body.reference))) ?? '';
+        assert.ok(line.startsWith('error '), 'logged as an error under the reference');
         assert.ok(line.includes(MSG) && line.includes('"feishuCode":20029'), line);
         assert.ok(!line.includes(mock.app.appSecret), 'the app secret is cut out of the log');
       });
