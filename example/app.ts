@@ -45,6 +45,13 @@ export interface ExampleFeishuOptions {
    * as `domain` (the mock, a private deployment) no QR panel unless this is set.
    */
   qrSdkURL?: string;
+  /**
+   * Subresource Integrity for `qrSdkURL` (`sha384-…`): the browser then runs the SDK only if it
+   * is byte for byte the file you hashed. The SDK URL is versioned (1.0.3), so the file should
+   * not change, but Feishu publishes no hash: compute it from the file you reviewed. Needs the
+   * CDN to answer with CORS headers (crossorigin="anonymous"); unverified for Feishu's CDN.
+   */
+  qrSdkIntegrity?: string;
   /** Default '/auth/feishu-qr/callback' on the host the browser used. */
   qrCallbackURL?: string;
 }
@@ -268,7 +275,7 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
       res.redirect('/profile');
       return;
     }
-    res.send(signInPage(site, req.query.failed === 'password' ? 'Wrong username or password. The demo password is demo / demo.' : undefined, qrSdkURL));
+    res.send(signInPage(site, req.query.failed === 'password' ? 'Wrong username or password. The demo password is demo / demo.' : undefined, qrSdkURL, feishu.qrSdkIntegrity));
   });
   app.post(
     '/login/password',

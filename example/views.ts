@@ -87,18 +87,19 @@ const QR_SCRIPT_SOURCE = `
 `;
 const QR_SCRIPT = new Html(`<script>${QR_SCRIPT_SOURCE}</script>`);
 
-function qrPanel(site: Site, qrSdkURL: string): Html {
+function qrPanel(site: Site, qrSdkURL: string, integrity: string | undefined): Html {
   return html`<aside class="qr-panel" aria-labelledby="qr-title">
   <h2 id="qr-title">Scan to sign in</h2>
   <div id="feishu-qr" class="qr-box"></div>
   <p class="hint" id="qr-status" role="status">Open the ${site.brand} app on your phone and scan the code.</p>
 </aside>
-<script src="${qrSdkURL}"></script>
+${integrity ? html`<script src="${qrSdkURL}" integrity="${integrity}" crossorigin="anonymous"></script>` : html`<script src="${qrSdkURL}"></script>`}
 ${QR_SCRIPT}`;
 }
 
 /** `alert` is one of the app's own fixed texts, never text from the request. */
-export function signInPage(site: Site, alert?: string, qrSdkURL?: string): string {
+/** `qrSdkIntegrity`: the SDK file's Subresource Integrity hash (`sha384-…`), when the app pinned one. */
+export function signInPage(site: Site, alert?: string, qrSdkURL?: string, qrSdkIntegrity?: string): string {
   const notice = site.mockOrigin
     ? html`<p class="notice"><strong>Mock mode:</strong> ${site.brand} is simulated on this machine, no account needed.</p>`
     : undefined;
@@ -120,7 +121,7 @@ export function signInPage(site: Site, alert?: string, qrSdkURL?: string): strin
   <p class="hint">Demo password: <code>demo</code> / <code>demo</code>, a new empty account at each sign-in</p>
   ${notice}
 </section>
-${qrSdkURL && qrPanel(site, qrSdkURL)}</div>
+${qrSdkURL && qrPanel(site, qrSdkURL, qrSdkIntegrity)}</div>
 <p class="aside">Opening this inside the ${site.brand} app? <a href="/inapp">Use in-app sign-in</a></p>`,
   );
 }

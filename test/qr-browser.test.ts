@@ -7,6 +7,7 @@
  * With UPDATE_SCREENSHOTS=1 the sign-in page with its QR code is saved as docs/qr-signin.png.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +24,7 @@ let mock: MockFeishu;
 let server: Server;
 let base: string;
 let browser: Browser;
+let integrity: string;
 
 before(async () => {
   const ready: { app?: RequestListener } = {};
@@ -31,6 +33,9 @@ before(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // As example/server.ts does: both callbacks registered exactly.
   mock = await startMockFeishu({ apps: [{ ...DEFAULT_APP, redirectUris: [`${base}/auth/feishu/callback`, `${base}/auth/feishu-qr/callback`] }] });
+  // The SDK pinned by Subresource Integrity, as an app that reviewed Feishu's file would pin it.
+  const sdk = Buffer.from(await (await fetch(`${mock.hosts.open}${QR_SDK_PATH}`)).arrayBuffer());
+  integrity = `sha384-${createHash('sha384').update(sdk).digest('base64')}`;
   ready.app = createExampleApp({
     feishu: {
       appId: mock.app.appId,
@@ -38,6 +43,7 @@ before(async () => {
       domain: mock.hosts,
       jssdkURL: `${mock.hosts.open}/mock/h5sdk.js`,
       qrSdkURL: `${mock.hosts.open}${QR_SDK_PATH}`,
+      qrSdkIntegrity: integrity,
     },
     sessionSecret: 'qr-browser-test-secret',
     mockOrigin: mock.origin,
@@ -73,6 +79,7 @@ describe('scan-to-sign-in in Chromium', () => {
     });
     const login = await desktop.goto(`${base}/login`);
     assert.match((await login?.allHeaders())?.['content-security-policy'] ?? '', /frame-ancestors 'none'/, 'the page is served with the CSP');
+    assert.equal(await desktop.locator(`script[src$="${QR_SDK_PATH}"]`).getAttribute('integrity'), integrity, 'the SDK is pinned by its hash');
     const qrFrame = desktop.frameLocator('#feishu-qr iframe');
     const svg = await qrFrame.locator('svg').evaluate((el) => el.outerHTML);
     await desktop.screenshot({ path: path.join(SHOTS, 'qr-signin.png') });
@@ -139,5 +146,28 @@ describe('scan-to-sign-in in Chromium', () => {
     const status = await page.evaluate(() => (window as unknown as { judged: Promise<string> }).judged);
     assert.match(status, /scan the code/, 'the page did not start signing in');
     assert.equal(new URL(page.url()).pathname, '/login');
+  });
+
+  test('an SDK file that does not match the pinned integrity hash is not run: the page says so', async (t) => {
+    const tampered = createExampleApp({
+      feishu: {
+        appId: mock.app.appId,
+        appSecret: mock.app.appSecret,
+        domain: mock.hosts,
+        jssdkURL: `${mock.hosts.open}/mock/h5sdk.js`,
+        qrSdkURL: `${mock.hosts.open}${QR_SDK_PATH}`,
+        qrSdkIntegrity: `sha384-${createHash('sha384').update('another file').digest('base64')}`,
+      },
+      sessionSecret: 'qr-browser-test-secret',
+      mockOrigin: mock.origin,
+      logger: { info: () => undefined, error: (line) => console.error(line) },
+    });
+    const other = createServer(tampered).listen(0, '127.0.0.1');
+    await once(other, 'listening');
+    t.after(() => new Promise<void>((resolve) => other.close(() => resolve())));
+    const page = await (await context(t, { width: 1000, height: 700 })).newPage();
+    await page.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/login`);
+    await page.getByText('The QR code could not load').waitFor();
+    assert.equal(await page.locator('#feishu-qr iframe').count(), 0);
   });
 });
