@@ -230,12 +230,14 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
   // Behind a TLS-terminating proxy, req.secure (and so the cookie's Secure flag below) and
   // passport-oauth2's relative callbackURL come from X-Forwarded-Proto/-Host only with this.
   if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
-  const qrFrameHost = feishu.domain === 'feishu' || feishu.domain === 'lark' ? BRAND_HOSTS[feishu.domain].passport : typeof feishu.domain === 'string' ? feishu.domain : feishu.domain.passport;
+  const feishuHosts = feishu.domain === 'feishu' || feishu.domain === 'lark' ? BRAND_HOSTS[feishu.domain] : typeof feishu.domain === 'string' ? { open: feishu.domain, accounts: feishu.domain, passport: feishu.domain } : feishu.domain;
   app.use(
     securityHeaders({
       scripts: [...originOf(qrSdkURL), ...originOf(feishu.jssdkURL)],
-      frames: qrSdkURL ? originOf(qrFrameHost) : [],
+      frames: qrSdkURL ? originOf(feishuHosts.passport) : [],
       images: originOf(options.mockOrigin),
+      // The authorize pages of every flow (open.* v1, accounts.* v2/v3, passport.* suite).
+      forms: [feishuHosts.open, feishuHosts.accounts, feishuHosts.passport].flatMap(originOf),
     }),
   );
   // Before the session: a refused request costs no session and no store write.

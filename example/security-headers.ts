@@ -11,6 +11,12 @@ export interface ThirdPartyOrigins {
   readonly frames: readonly string[];
   /** Images beyond https: (the mock's avatars on loopback, in mock mode). */
   readonly images?: readonly string[];
+  /**
+   * Where a form on our pages may end up: the "Link your Feishu account" form POSTs to us and
+   * is redirected on to Feishu's authorize page, and Chromium applies form-action to every
+   * hop of a form's redirects.
+   */
+  readonly forms?: readonly string[];
 }
 
 /** The origin of a URL, or nothing for a value that is not one (the CSP then names nothing for it). */
@@ -67,7 +73,7 @@ export function securityHeaders(origins: ThirdPartyOrigins): RequestHandler[] {
         fontSrc: ["'self'"],
         objectSrc: ["'none'"],
         baseUri: ["'none'"],
-        formAction: ["'self'"],
+        formAction: sources(["'self'", ...(origins.forms ?? [])]),
         frameAncestors: ["'none'"],
       },
     },

@@ -170,4 +170,25 @@ describe('scan-to-sign-in in Chromium', () => {
     await page.getByText('The QR code could not load').waitFor();
     assert.equal(await page.locator('#feishu-qr iframe').count(), 0);
   });
+
+  test("under the CSP, the profile's link form reaches Feishu's consent page and links the account", async (t) => {
+    const page = await (await context(t, { width: 1000, height: 700 })).newPage();
+    const blocked: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) blocked.push(message.text());
+    });
+    await page.goto(`${base}/login`);
+    await page.getByLabel('Username').fill('demo');
+    await page.getByLabel('Password').fill('demo');
+    await page.getByRole('button', { name: 'Sign in with password' }).click();
+    await page.waitForURL(`${base}/profile`);
+    // The form POSTs to us, and the answer redirects to the mock's authorize page on another origin.
+    await page.getByRole('button', { name: /Link your Feishu account/ }).click();
+    await page.waitForURL((url) => url.origin === mock.hosts.open || url.origin === mock.hosts.accounts);
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL(`${base}/profile`);
+    const badges = await page.locator('.badges .badge').allInnerTexts();
+    assert.deepEqual(badges.sort(), ['Feishu', 'Password']);
+    assert.deepEqual(blocked, []);
+  });
 });
