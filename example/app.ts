@@ -235,6 +235,7 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
     securityHeaders({
       scripts: [...originOf(qrSdkURL), ...originOf(feishu.jssdkURL)],
       frames: qrSdkURL ? originOf(feishuHosts.passport) : [],
+      connects: originOf(feishu.jssdkURL),
       images: originOf(options.mockOrigin),
       // The authorize pages of every flow (open.* v1, accounts.* v2/v3, passport.* suite).
       forms: [feishuHosts.open, feishuHosts.accounts, feishuHosts.passport].flatMap(originOf),

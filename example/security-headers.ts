@@ -9,6 +9,12 @@ export interface ThirdPartyOrigins {
   readonly scripts: readonly string[];
   /** Frames: the QR SDK frames its QR code from Feishu's passport host. */
   readonly frames: readonly string[];
+  /**
+   * fetch() targets beyond our own origin: the JSSDK's. The mock's JSSDK stand-in asks its own
+   * origin for the code; Feishu's JSSDK goes through the client's bridge, and whether it also
+   * fetches from its CDN's origin is not known.
+   */
+  readonly connects?: readonly string[];
   /** Images beyond https: (the mock's avatars on loopback, in mock mode). */
   readonly images?: readonly string[];
   /**
@@ -64,7 +70,7 @@ export function securityHeaders(origins: ThirdPartyOrigins): RequestHandler[] {
         // Only the QR frame; child-src for browsers that predate frame-src's return.
         frameSrc: sources(origins.frames),
         childSrc: sources(origins.frames),
-        connectSrc: ["'self'"],
+        connectSrc: sources(["'self'", ...(origins.connects ?? [])]),
         // Feishu avatars come from several CDN hosts; they load with no referrer.
         imgSrc: sources(["'self'", 'https:', 'data:', ...(origins.images ?? [])]),
         styleSrc: ["'self'"],

@@ -48,6 +48,7 @@ describe('security headers', () => {
     assert.deepEqual(scripts.filter((s) => /^(https?:|\*)/.test(s)), [open], 'no other script origin (the mock serves the JSSDK stand-in on the same host)');
     for (const hash of inlineScriptHashes(res.text)) assert.ok(scripts.includes(hash), `the page's inline script ${hash} is allowed`);
     assert.deepEqual(csp.get('frame-src'), [passport], 'only the QR frame');
+    assert.deepEqual(csp.get('connect-src'), ["'self'", open], 'our routes, and the JSSDK (stand-in) origin');
     assert.deepEqual(csp.get('frame-ancestors'), ["'none'"]);
     assert.deepEqual(csp.get('object-src'), ["'none'"]);
     assert.deepEqual(csp.get('base-uri'), ["'none'"]);
