@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   let mock: MockFeishu | undefined;
   let feishu: ExampleFeishuOptions;
   if (appId && appSecret) {
-    feishu = { appId, appSecret, domain: env.FEISHU_DOMAIN || 'feishu', flow, callbackURL: env.FEISHU_CALLBACK_URL || undefined, qrCallbackURL: env.FEISHU_QR_CALLBACK_URL || undefined, jssdkURL: FEISHU_JSSDK_URL };
+    feishu = { appId, appSecret, domain: env.FEISHU_DOMAIN || 'feishu', flow, callbackURL: env.FEISHU_CALLBACK_URL || undefined, qrCallbackURL: env.FEISHU_QR_CALLBACK_URL || undefined, jssdkURL: FEISHU_JSSDK_URL, qrSdkIntegrity: env.FEISHU_QR_SDK_INTEGRITY || undefined };
   } else {
     // Like Feishu's console, the mock accepts only the redirect URLs registered for the app.
     const redirectUris = ['localhost', '127.0.0.1'].flatMap((host) => ['feishu', 'feishu-qr'].map((name) => `http://${host}:${actualPort}/auth/${name}/callback`));
