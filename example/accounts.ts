@@ -36,6 +36,9 @@ export function identityOf(profile: FeishuProfile): Identity {
 /** As long as the example's session cookie lives. */
 const DEMO_ACCOUNT_TTL_MS = 7 * 24 * 3600 * 1000;
 
+/** How many demo accounts the default demo store holds (two entries each: the account and its password identity). */
+export const DEMO_ACCOUNTS_CAP = 10_000;
+
 export class IdentityTakenError extends Error {
   override readonly name = 'IdentityTakenError';
 }
@@ -44,12 +47,20 @@ export class IdentityTakenError extends Error {
  * Accounts keyed by `provider + id`. Never by email: Feishu emails are typed in by tenant
  * admins and not verified, so matching on them would let one tenant claim another's users.
  * The store is Keyv-shaped, so Redis (or your database) can stand in for the memory map.
+ *
+ * Demo accounts live in a store of their own: anyone can make one (type demo / demo), so
+ * in the same bounded store a flood of them would push out real accounts and their Feishu
+ * links. Filling the demo store only ever evicts other demo accounts.
  */
 export class Accounts {
-  constructor(private readonly store: FeishuCache = new MemoryCache(100_000)) {}
+  constructor(
+    private readonly store: FeishuCache = new MemoryCache(100_000),
+    private readonly demoStore: FeishuCache = new MemoryCache(2 * DEMO_ACCOUNTS_CAP),
+  ) {}
 
   async get(id: string): Promise<Account | undefined> {
-    return (await this.store.get(`account:${id}`)) as Account | undefined;
+    const key = `account:${id}`;
+    return ((await this.store.get(key)) ?? (await this.demoStore.get(key))) as Account | undefined;
   }
 
   /**
@@ -80,17 +91,20 @@ export class Accounts {
   }
 
   private async owner(identity: Identity): Promise<Account | undefined> {
-    const accountId = (await this.store.get(identityKey(identity))) as string | undefined;
+    const key = identityKey(identity);
+    const accountId = ((await this.store.get(key)) ?? (await this.demoStore.get(key))) as string | undefined;
     return accountId ? this.get(accountId) : undefined;
   }
 
   private async attach(account: Account, identity: Identity): Promise<Account> {
     const others = account.identities.filter((i) => !(i.provider === identity.provider && i.id === identity.id));
     const updated: Account = { ...account, identities: [...others, identity] };
-    // Anyone can make demo accounts, so they expire (with what was linked to them) rather than pile up.
-    const ttl = updated.identities.some((i) => i.provider === 'local') ? DEMO_ACCOUNT_TTL_MS : undefined;
-    await this.store.set(`account:${updated.id}`, updated, ttl);
-    await this.store.set(identityKey(identity), updated.id, ttl);
+    // Anyone can make demo accounts, so they expire (with what was linked to them) rather than
+    // pile up, and they live apart from real accounts.
+    const demo = updated.identities.some((i) => i.provider === 'local');
+    const [store, ttl] = demo ? [this.demoStore, DEMO_ACCOUNT_TTL_MS] : [this.store, undefined];
+    await store.set(`account:${updated.id}`, updated, ttl);
+    await store.set(identityKey(identity), updated.id, ttl);
     return updated;
   }
 }

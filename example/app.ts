@@ -2,12 +2,14 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import express, { type ErrorRequestHandler, type Handler, type Request, type RequestHandler, type Response } from 'express';
 import session, { type Store } from 'express-session';
-import { Passport, type Authenticator } from 'passport';
+import { Passport, type AuthenticateOptions, type Authenticator } from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import {
+  BRAND_HOSTS,
   FeishuStrategy,
   MemoryCache,
   type FeishuCache,
+  type FeishuAuthenticateOptions,
   type FeishuCommonOptions,
   type FeishuFlow,
   type FeishuProfile,
@@ -16,6 +18,10 @@ import {
 import { Accounts, IdentityTakenError, identityOf, type Account, type Identity } from './accounts.js';
 import { classifyFailure, failureFields, failureText, isFailureReason, type FailureReason } from './failures.js';
 import { parseBody, sameOriginOnly } from './guards.js';
+import { forgetLinkIntent, LINK_PATH, linkRoute, takeLinkIntent } from './linking.js';
+import { EVENTS_PATH, rateLimiters, type RateLimitSettings, type RateLimitStoreFactory } from './rate-limits.js';
+import { originOf, securityHeaders } from './security-headers.js';
+import { callbackURLOf } from './public-url.js';
 import { incidentOf, logLine, scrub, type ExampleLogger } from './log.js';
 import { errorPage, failurePage, inAppPage, profilePage, signInPage, type Site } from './views.js';
 
@@ -39,6 +45,13 @@ export interface ExampleFeishuOptions {
    * as `domain` (the mock, a private deployment) no QR panel unless this is set.
    */
   qrSdkURL?: string;
+  /**
+   * Subresource Integrity for `qrSdkURL` (`sha384-…`): the browser then runs the SDK only if it
+   * is byte for byte the file you hashed. The SDK URL is versioned (1.0.3), so the file should
+   * not change, but Feishu publishes no hash: compute it from the file you reviewed. Needs the
+   * CDN to answer with CORS headers (crossorigin="anonymous"); unverified for Feishu's CDN.
+   */
+  qrSdkIntegrity?: string;
   /** Default '/auth/feishu-qr/callback' on the host the browser used. */
   qrCallbackURL?: string;
 }
@@ -56,6 +69,8 @@ export interface ExampleAppOptions {
   sessionStore?: Store;
   /** Keyv-compatible store for the app_access_token and the accounts. Default: memory. */
   cache?: FeishuCache;
+  /** Where demo-password accounts live, apart from real ones. Default: memory, 10,000 accounts. */
+  demoCache?: FeishuCache;
   /** Set in mock mode: the pages say that Feishu is simulated. */
   mockOrigin?: string;
   /**
@@ -66,9 +81,20 @@ export interface ExampleAppOptions {
   trustProxy?: number | string;
   /** Where errors and failed sign-ins are logged. Default: the console. */
   logger?: ExampleLogger;
+  /** Requests per client address and window (rate-limits.ts); default DEFAULT_RATE_LIMITS. */
+  rateLimits?: Partial<RateLimitSettings>;
+  /** Where the rate limits count; default this process's memory. Several instances: one shared store (Redis). */
+  rateLimitStore?: RateLimitStoreFactory;
 }
 
 const DEMO = { username: 'demo', password: 'demo' };
+
+/**
+ * A session starts short: anyone can start a sign-in (GET /auth/feishu saves a state nonce),
+ * and an abandoned one should not hold storage for a week. A completed sign-in gets the
+ * full life.
+ */
+export const SESSION_LIFETIME_MS = { signingIn: 10 * 60 * 1000, signedIn: 7 * 24 * 3600 * 1000 } as const;
 
 const JSON_ROUTE = '/auth/feishu/inapp';
 
@@ -99,7 +125,7 @@ function codesOf(req: Request): string[] {
 export function createExampleApp(options: ExampleAppOptions): express.Express {
   const { feishu } = options;
   const logger: ExampleLogger = options.logger ?? console;
-  const accounts = new Accounts(options.cache);
+  const accounts = new Accounts(options.cache, options.demoCache);
   // Both Feishu strategies share one app_access_token: one cache, one fetch.
   const tokenCache = options.cache ?? new MemoryCache();
   const secretsOf = (req: Request): string[] => [feishu.appSecret, options.sessionSecret, ...codesOf(req)];
@@ -107,15 +133,25 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
   // An instance rather than the `passport` singleton, so tests can run several apps in one
   // process. @types/passport leaves authenticate()'s middleware `any`; it is a RequestHandler.
   const passport = new Passport() as Authenticator<Handler, RequestHandler>;
-  passport.serializeUser<string>((user, done) => done(null, (user as Account).id));
+  // Every sign-in passes here (req.logIn, in the freshly regenerated session): the one place
+  // that gives a signed-in session its full life.
+  passport.serializeUser<string, Request>((req, user, done) => {
+    req.session.cookie.maxAge = SESSION_LIFETIME_MS.signedIn;
+    done(null, (user as Account).id);
+  });
   passport.deserializeUser<string>((id, done) => {
     accounts.get(id).then((account) => done(null, account ?? false), done);
   });
 
-  /** Signed out: the account holding this identity (or a new one). Signed in: link it to that account. */
-  async function signInOrLink(req: Request, identity: Identity): Promise<Account | { refused: FailureReason }> {
+  /**
+   * The account holding this identity (or a new one), which then replaces the session; or,
+   * when the signed-in visitor asked for it on /profile (linking.ts), that account with the
+   * identity linked. Never a silent link: that would let anyone who can finish a sign-in in
+   * the victim's browser attach their own Feishu account to the victim's account.
+   */
+  async function signInOrLink(req: Request, identity: Identity, mayLink: boolean): Promise<Account | { refused: FailureReason }> {
     const current = currentAccount(req);
-    if (!current) return accounts.signIn(identity);
+    if (!current || !mayLink || !takeLinkIntent(req, current.id)) return accounts.signIn(identity);
     try {
       return await accounts.link(current.id, identity);
     } catch (err) {
@@ -124,16 +160,22 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
     }
   }
 
-  function verify(req: Request, _accessToken: string, _refreshToken: string, profile: FeishuProfile, done: VerifyCallback): void {
-    // Keep the tokens (the refresh token especially) only if the app calls Feishu APIs as the user.
-    signInOrLink(req, identityOf(profile)).then(
-      (result) => ('refused' in result ? done(null, false, { reason: result.refused }) : done(null, result)),
-      done,
-    );
-  }
+  /** The verify callback; only the button's strategy may link (the QR code and in-app sign-in only sign in). */
+  const verifier =
+    (mayLink: boolean) =>
+    (req: Request, _accessToken: string, _refreshToken: string, profile: FeishuProfile, done: VerifyCallback): void => {
+      // Keep the tokens (the refresh token especially) only if the app calls Feishu APIs as the user.
+      signInOrLink(req, identityOf(profile), mayLink).then(
+        (result) => ('refused' in result ? done(null, false, { reason: result.refused }) : done(null, result)),
+        done,
+      );
+    };
+  const verify = verifier(false);
 
   const credentials = { clientID: feishu.appId, clientSecret: feishu.appSecret, domain: feishu.domain, brand: feishu.brand, flow: feishu.flow, cache: tokenCache };
-  const web = new FeishuStrategy({ ...credentials, callbackURL: feishu.callbackURL ?? '/auth/feishu/callback', state: true, passReqToCallback: true }, verify);
+  /** Each strategy's callback URL, resolved per request by Express's trust proxy rules (public-url.ts). */
+  const CALLBACKS = { feishu: feishu.callbackURL ?? '/auth/feishu/callback', 'feishu-qr': feishu.qrCallbackURL ?? '/auth/feishu-qr/callback' } as const;
+  const web = new FeishuStrategy({ ...credentials, callbackURL: CALLBACKS.feishu, state: true, passReqToCallback: true }, verifier(true));
   passport.use(web);
   // The strategy already knows the brand (from `domain`, or `brand` for the mock); the pages reuse it.
   const site: Site = { brand: web.brand === 'lark' ? 'Lark' : 'Feishu', mockOrigin: options.mockOrigin };
@@ -145,7 +187,7 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
   // its state apart from the button's when both authorize pages share a host (the mock).
   const qrSdkURL = feishu.qrSdkURL ?? (feishu.domain === 'feishu' || feishu.domain === 'lark' ? QR_SDK_URLS[feishu.domain] : undefined);
   const qr = new FeishuStrategy(
-    { ...credentials, flow: 'suite', name: 'feishu-qr', sessionKey: 'oauth2:feishu-qr', callbackURL: feishu.qrCallbackURL ?? '/auth/feishu-qr/callback', state: true, passReqToCallback: true },
+    { ...credentials, flow: 'suite', name: 'feishu-qr', sessionKey: 'oauth2:feishu-qr', callbackURL: CALLBACKS['feishu-qr'], state: true, passReqToCallback: true },
     verify,
   );
   passport.use(qr);
@@ -188,6 +230,28 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
   // Behind a TLS-terminating proxy, req.secure (and so the cookie's Secure flag below) and
   // passport-oauth2's relative callbackURL come from X-Forwarded-Proto/-Host only with this.
   if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
+  const feishuHosts = feishu.domain === 'feishu' || feishu.domain === 'lark' ? BRAND_HOSTS[feishu.domain] : typeof feishu.domain === 'string' ? { open: feishu.domain, accounts: feishu.domain, passport: feishu.domain } : feishu.domain;
+  app.use(
+    securityHeaders({
+      scripts: [...originOf(qrSdkURL), ...originOf(feishu.jssdkURL)],
+      frames: qrSdkURL ? originOf(feishuHosts.passport) : [],
+      connects: originOf(feishu.jssdkURL),
+      images: originOf(options.mockOrigin),
+      // The authorize pages of every flow (open.* v1, accounts.* v2/v3, passport.* suite).
+      forms: [feishuHosts.open, feishuHosts.accounts, feishuHosts.passport].flatMap(originOf),
+    }),
+  );
+  // Before the session: a refused request costs no session and no store write.
+  const limits = rateLimiters(options.rateLimits, options.rateLimitStore, (req, res) => {
+    const text = 'Too many attempts from your network. Please wait a few minutes and try again.';
+    // Under app.use('/auth'), req.path is the part after the mount point.
+    const route = req.baseUrl + req.path;
+    if (route === JSON_ROUTE || route.startsWith('/auth/feishu-qr/goto') || route.startsWith(EVENTS_PATH)) res.status(429).json({ error: text });
+    else res.status(429).send(errorPage(site, { title: 'Too many attempts', text }));
+  });
+  app.post('/login/password', limits.password);
+  app.use('/auth', limits.auth);
+  app.use(EVENTS_PATH, limits.events);
   app.use(express.static(path.join(__dirname, 'public'), { maxAge: '1h' }));
   app.use(
     session({
@@ -201,14 +265,20 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
       // 'lax' still sends the cookie on Feishu's redirect back (a top-level GET) but not on
       // cross-site POSTs. 'auto' marks it Secure when req.secure: HTTPS, or behind a trusted
       // proxy that says X-Forwarded-Proto: https.
-      cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: 7 * 24 * 3600 * 1000 },
+      // maxAge: short until a sign-in completes (SESSION_LIFETIME_MS); the store keeps a session as long.
+      cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: SESSION_LIFETIME_MS.signingIn },
     }),
   );
   app.use(passport.session());
 
   app.get('/', (req, res) => res.redirect(currentAccount(req) ? '/profile' : '/login'));
   app.get('/login', (req, res) => {
-    res.send(signInPage(site, req.query.failed === 'password' ? 'Wrong username or password. The demo password is demo / demo.' : undefined, qrSdkURL));
+    // Signed in, there is nothing to sign in to: no QR code, no button that would replace the session.
+    if (currentAccount(req)) {
+      res.redirect('/profile');
+      return;
+    }
+    res.send(signInPage(site, req.query.failed === 'password' ? 'Wrong username or password. The demo password is demo / demo.' : undefined, qrSdkURL, feishu.qrSdkIntegrity));
   });
   app.post(
     '/login/password',
@@ -217,10 +287,24 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
     passport.authenticate('local', { successRedirect: '/profile', failureRedirect: '/login?failed=password' }),
   );
 
-  app.get('/auth/feishu', passport.authenticate('feishu'));
+  /** The callback URL for this request, or a 400 when the request names no usable host. */
+  const callbackURLFor = (name: keyof typeof CALLBACKS, req: Request, res: Response): string | undefined => {
+    const url = callbackURLOf(req, CALLBACKS[name]);
+    if (!url) res.status(400).send(errorPage(site, { title: 'Request refused', text: 'This request does not say which site it was sent to.' }));
+    return url;
+  };
+  app.get('/auth/feishu', (req, res, next) => {
+    const callbackURL = callbackURLFor('feishu', req, res);
+    // @types/passport's AuthenticateOptions lacks passport-oauth2's callbackURL; the strategy reads it.
+    if (callbackURL) passport.authenticate('feishu', { callbackURL } satisfies FeishuAuthenticateOptions as AuthenticateOptions)(req, res, next);
+  });
   /** Feishu's redirect back, for the button ('feishu') and for the QR code ('feishu-qr'). */
   const callback = (name: 'feishu' | 'feishu-qr'): RequestHandler => (req, res, next) => {
-    passport.authenticate(name, (err: unknown, user?: Express.User | false | null, info?: unknown, status?: unknown) => {
+    const callbackURL = callbackURLFor(name, req, res);
+    if (!callbackURL) return;
+    passport.authenticate(name, { callbackURL } satisfies FeishuAuthenticateOptions as AuthenticateOptions, (err: unknown, user?: Express.User | false | null, info?: unknown, status?: unknown) => {
+      // A link request is good for one round trip, whatever its outcome.
+      forgetLinkIntent(req);
       if (err) {
         next(err);
         return;
@@ -233,13 +317,24 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
       req.logIn(user, (loginErr: unknown) => (loginErr ? next(loginErr) : res.redirect('/profile')));
     })(req, res, next);
   };
+  app.post(LINK_PATH, ...linkRoute({ accountIdOf: (req) => currentAccount(req)?.id, start: '/auth/feishu', refuse: crossSitePage }));
   app.get('/auth/feishu/callback', callback('feishu'));
   app.get('/auth/feishu-qr/callback', callback('feishu-qr'));
   // The QR panel's goto: the suite authorize URL with a state saved in the session. Only our
   // own page may ask (a cross-site fetch would plant a session), and the answer is never cached.
   if (qrSdkURL) {
     app.get('/auth/feishu-qr/goto', sameOriginOnly(crossSiteJson), (req, res, next) => {
-      qr.buildAuthorizationURL(req).then((goto) => {
+      // The QR code only signs in: a signed-in visitor links from /profile instead.
+      if (currentAccount(req)) {
+        res.status(409).json({ error: 'You are already signed in.' });
+        return;
+      }
+      const callbackURL = callbackURLOf(req, CALLBACKS['feishu-qr']);
+      if (!callbackURL) {
+        res.status(400).json({ error: 'This request does not say which site it was sent to.' });
+        return;
+      }
+      qr.buildAuthorizationURL(req, { callbackURL }).then((goto) => {
         res.set('cache-control', 'no-store').json({ goto });
       }, next);
     });

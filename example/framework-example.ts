@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FeishuFlow, FeishuHosts, FeishuProfile } from 'passport-feishu-oauth2';
 import { DEFAULT_APP, startMockFeishu } from 'passport-feishu-oauth2/testing';
+import type { ExampleLogger } from './log.js';
 
 /** What each example builds its FeishuStrategy from. */
 export interface FeishuSettings {
@@ -25,6 +26,8 @@ export interface FrameworkAppOptions {
   feishu: FeishuSettings;
   /** At least 32 characters (@fastify/session's minimum). */
   sessionSecret: string;
+  /** Where failed requests are logged, with their reference. Default: the console. */
+  logger?: ExampleLogger;
 }
 
 /** What the examples keep in the session: the Feishu identity, keyed on provider + id, never on email. */

@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   let mock: MockFeishu | undefined;
   let feishu: ExampleFeishuOptions;
   if (appId && appSecret) {
-    feishu = { appId, appSecret, domain: env.FEISHU_DOMAIN || 'feishu', flow, callbackURL: env.FEISHU_CALLBACK_URL || undefined, qrCallbackURL: env.FEISHU_QR_CALLBACK_URL || undefined, jssdkURL: FEISHU_JSSDK_URL };
+    feishu = { appId, appSecret, domain: env.FEISHU_DOMAIN || 'feishu', flow, callbackURL: env.FEISHU_CALLBACK_URL || undefined, qrCallbackURL: env.FEISHU_QR_CALLBACK_URL || undefined, jssdkURL: FEISHU_JSSDK_URL, qrSdkIntegrity: env.FEISHU_QR_SDK_INTEGRITY || undefined };
   } else {
     // Like Feishu's console, the mock accepts only the redirect URLs registered for the app.
     const redirectUris = ['localhost', '127.0.0.1'].flatMap((host) => ['feishu', 'feishu-qr'].map((name) => `http://${host}:${actualPort}/auth/${name}/callback`));
@@ -112,6 +112,8 @@ async function main(): Promise<void> {
     sessionSecret,
     sessionStore: redis?.sessionStore,
     cache: redis?.cache,
+    demoCache: redis?.demoCache,
+    rateLimitStore: redis?.rateLimitStore,
     mockOrigin: mock?.origin,
     trustProxy,
   });
@@ -127,9 +129,13 @@ async function main(): Promise<void> {
     console.log(`For the QR code (scan-to-sign-in), also register: ${feishu.qrCallbackURL ?? `${url}/auth/feishu-qr/callback`}`);
   }
   if (stateless) console.log('STATE_STORE=cookie: no server session. The sign-in state is an encrypted cookie, the session a signed JWT cookie; instances share only SESSION_SECRET.');
-  else console.log(redisUrl ? `Sessions, tokens and accounts: Redis at ${redact(redisUrl)}` : 'Sessions, tokens and accounts: in memory (set REDIS_URL to share them between instances).');
+  else console.log(redisUrl ? `Sessions, tokens, accounts and rate-limit counts: Redis at ${redact(redisUrl)}` : 'Sessions, tokens, accounts and rate-limit counts: in memory (set REDIS_URL to share them between instances).');
   if (!env.SESSION_SECRET) console.log('SESSION_SECRET not set: using a random one, so sessions end when the server stops.');
-  if (trustProxy !== undefined) console.log(`TRUST_PROXY=${String(trustProxy)}: X-Forwarded-Proto/-Host from that proxy are believed; the session cookie is Secure when it says https.`);
+  if (trustProxy !== undefined) {
+    // Express's `trust proxy fn` decides, for req.secure as for the redirect_uri (example/public-url.ts).
+    const who = typeof trustProxy === 'number' ? `from the ${trustProxy} hop(s) in front of the app, whoever they are` : `only when the peer that sent them is in ${trustProxy}`;
+    console.log(`TRUST_PROXY=${String(trustProxy)}: X-Forwarded-Proto/-Host are believed ${who}; a client that reaches the app directly cannot set them. The session cookie is Secure when the proxy says https.`);
+  }
   else if (!mock) console.log('TRUST_PROXY not set: X-Forwarded-* headers are ignored. Behind a TLS proxy, set it so the session cookie gets Secure.');
   console.log(`\nOpen ${url}   (Ctrl-C to stop)`);
 

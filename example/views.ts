@@ -1,5 +1,6 @@
 import { label, type Account, type Identity } from './accounts.js';
 import { html, Html } from './html.js';
+import { LINK_PATH } from './linking.js';
 
 /** What every page needs to know about the app around it. */
 export interface Site {
@@ -42,9 +43,12 @@ ${body}
 function avatar(name: string, url: string | undefined, size: 'large' | 'small' = 'large'): Html {
   const initial = [...name.trim()][0] ?? '?';
   // Feishu avatar URLs can expire or be unreachable (and the mock's are placeholders): the initial stays underneath.
-  const image = url && /^https?:\/\//.test(url) ? html`<img src="${url}" alt="" referrerpolicy="no-referrer" onerror="this.remove()">` : undefined;
+  const image = url && /^https?:\/\//.test(url) ? html`<img src="${url}" alt="" referrerpolicy="no-referrer" onerror="${AVATAR_ONERROR}">` : undefined;
   return html`<span class="avatar avatar-${size}" aria-hidden="true">${initial}${image}</span>`;
 }
+
+/** The avatar's inline error handler: the CSP allows exactly this one by its hash. */
+const AVATAR_ONERROR = 'this.remove()';
 
 /** A generic paper plane (飞, "fly"), not Feishu's trademarked logo. */
 const PLANE = new Html('<svg class="glyph" viewBox="0 0 24 24" aria-hidden="true"><path d="M21.5 2.5 10.8 13.2M21.5 2.5 14.7 21.6l-3.9-8.4-8.3-3.9z"/></svg>');
@@ -52,12 +56,15 @@ const PLANE = new Html('<svg class="glyph" viewBox="0 0 24 24" aria-hidden="true
 /**
  * Feishu's web QR SDK (feishu-api.md §6.2): it frames a QR code from Feishu in #feishu-qr and,
  * once the user approves on the phone, posts `{ source: 'qrcode', tmp_code }` to this page.
- * The page checks the sender with the SDK's matchOrigin/matchData and navigates to
- * `goto&tmp_code=…`; Feishu then redirects to /auth/feishu-qr/callback with a code.
+ * The page takes the message only from the QR iframe itself (`event.source`): matchOrigin alone
+ * would accept any window of Feishu's origin that holds a reference to this page (a popup it
+ * opened, a page that opened it), posting a tmp_code the attacker approved on their own phone.
+ * Then matchOrigin/matchData, and it navigates to `goto&tmp_code=…`; Feishu redirects to
+ * /auth/feishu-qr/callback with a code.
  * The goto comes from our own route, which saves its state in the session: fetching it starts
  * a session, as /auth/feishu does, while the page view itself still sets no cookie.
  */
-const QR_SCRIPT = new Html(`<script>
+const QR_SCRIPT_SOURCE = `
 (function () {
   var status = document.getElementById('qr-status');
   function unavailable() { status.textContent = 'The QR code could not load. Use the button instead.'; }
@@ -67,7 +74,9 @@ const QR_SCRIPT = new Html(`<script>
     .then(function (body) {
       var goto = body.goto;
       var qr = window.QRLogin({ id: 'feishu-qr', goto: goto, width: '240', height: '240', style: 'border: none; display: block' });
+      var frame = document.querySelector('#feishu-qr iframe');
       window.addEventListener('message', function (event) {
+        if (!frame || event.source !== frame.contentWindow) return;
         if (!qr.matchOrigin(event.origin) || !qr.matchData(event.data)) return;
         status.textContent = 'Signing you in…';
         window.location.href = goto + '&tmp_code=' + encodeURIComponent(event.data.tmp_code);
@@ -75,21 +84,23 @@ const QR_SCRIPT = new Html(`<script>
     })
     .catch(unavailable);
 })();
-</script>`);
+`;
+const QR_SCRIPT = new Html(`<script>${QR_SCRIPT_SOURCE}</script>`);
 
-function qrPanel(site: Site, qrSdkURL: string): Html {
+function qrPanel(site: Site, qrSdkURL: string, integrity: string | undefined): Html {
   return html`<aside class="qr-panel" aria-labelledby="qr-title">
   <h2 id="qr-title">Scan to sign in</h2>
   <div id="feishu-qr" class="qr-box"></div>
   <p class="hint" id="qr-status" role="status">Open the ${site.brand} app on your phone and scan the code.</p>
   ${site.mockOrigin ? html`<p class="hint" id="qr-mock-hint">No phone needed in mock mode: <em>Open the phone page</em>, under the code, stands in for scanning it.</p>` : undefined}
 </aside>
-<script src="${qrSdkURL}"></script>
+${integrity ? html`<script src="${qrSdkURL}" integrity="${integrity}" crossorigin="anonymous"></script>` : html`<script src="${qrSdkURL}"></script>`}
 ${QR_SCRIPT}`;
 }
 
 /** `alert` is one of the app's own fixed texts, never text from the request. */
-export function signInPage(site: Site, alert?: string, qrSdkURL?: string): string {
+/** `qrSdkIntegrity`: the SDK file's Subresource Integrity hash (`sha384-…`), when the app pinned one. */
+export function signInPage(site: Site, alert?: string, qrSdkURL?: string, qrSdkIntegrity?: string): string {
   const notice = site.mockOrigin
     ? html`<p class="notice"><strong>Mock mode:</strong> ${site.brand} is simulated on this machine, no account needed.</p>`
     : undefined;
@@ -111,7 +122,7 @@ export function signInPage(site: Site, alert?: string, qrSdkURL?: string): strin
   <p class="hint">Demo password: <code>demo</code> / <code>demo</code>, a new empty account at each sign-in</p>
   ${notice}
 </section>
-${qrSdkURL && qrPanel(site, qrSdkURL)}</div>
+${qrSdkURL && qrPanel(site, qrSdkURL, qrSdkIntegrity)}</div>
 <p class="aside">Opening this inside the ${site.brand} app? <a href="/inapp">Use in-app sign-in</a></p>`,
   );
 }
@@ -131,7 +142,8 @@ export function profilePage(site: Site, account: Account): string {
   const methods = account.identities.map((i) => html`<li><span class="dot dot-${i.provider}"></span>${label(i.provider)}<span class="muted">${i.displayName}</span></li>`);
   const link = feishu
     ? undefined
-    : html`<a class="btn btn-brand" href="/auth/feishu">${PLANE}Link your ${site.brand} account</a>`;
+    : // A form POST from this page (linking.ts): a link, or a sign-in started elsewhere, never links.
+      html`<form method="post" action="${LINK_PATH}"><button class="btn btn-brand" type="submit">${PLANE}Link your ${site.brand} account</button></form>`;
   return layout(
     site,
     account.name,
@@ -196,7 +208,7 @@ export function errorPage(site: Site, notice: ErrorNotice): string {
  * Runs in the Feishu client's webview. requestAccess needs client 6.9+; older clients
  * only have requestAuthCode (note `appId` there, `appID` here), and some answer errno 103.
  */
-const IN_APP_SCRIPT = new Html(`<script>
+const IN_APP_SCRIPT_SOURCE = `
 (function () {
   var status = document.getElementById('status');
   var appId = document.querySelector('[data-app-id]').getAttribute('data-app-id');
@@ -240,7 +252,8 @@ const IN_APP_SCRIPT = new Html(`<script>
     });
   });
 })();
-</script>`);
+`;
+const IN_APP_SCRIPT = new Html(`<script>${IN_APP_SCRIPT_SOURCE}</script>`);
 
 export function inAppPage(site: Site, options: { appId: string; jssdkURL: string }): string {
   return layout(
@@ -256,3 +269,9 @@ export function inAppPage(site: Site, options: { appId: string; jssdkURL: string
 ${IN_APP_SCRIPT}`,
   );
 }
+
+/**
+ * The pages' inline code, exactly as served: the Content-Security-Policy (security-headers.ts)
+ * allows these by hash and nothing else inline. Change a script and its hash follows.
+ */
+export const INLINE_CODE = { scripts: [QR_SCRIPT_SOURCE, IN_APP_SCRIPT_SOURCE], handlers: [AVATAR_ONERROR] } as const;

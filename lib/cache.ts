@@ -17,30 +17,57 @@ interface Entry {
   readonly expiresAt: number;
 }
 
-/** The default: one process, a bounded number of keys (one app uses two or three). */
+/**
+ * The default: one process, a bounded number of keys (one app uses two or three).
+ *
+ * Full, it makes room in this order: entries already expired, then entries written with a
+ * TTL (oldest write first), and only then permanent ones (oldest write first). Whatever
+ * expires on its own is what a caller chose to lose; a flood of short-lived writes (demo
+ * accounts, per-visitor notes) must not push out what has no other copy.
+ */
 export class MemoryCache implements FeishuCache {
-  private readonly entries = new Map<string, Entry>();
+  /** Entries with a TTL and entries without, each in write order (Maps iterate in insertion order). */
+  private readonly expiring = new Map<string, Entry>();
+  private readonly permanent = new Map<string, Entry>();
+  /** Writes since the last sweep for expired entries: a sweep is O(n), so it runs at most once per quarter of the capacity. */
+  private writesSinceSweep: number;
 
-  constructor(private readonly maxEntries = 1000) {}
+  constructor(private readonly maxEntries = 1000) {
+    this.writesSinceSweep = maxEntries;
+  }
 
   /** The value stored under `key`, or `undefined` when there is none or it expired. */
   get(key: string): Promise<unknown> {
-    const entry = this.entries.get(key);
-    if (entry && entry.expiresAt <= Date.now()) this.entries.delete(key);
+    const entry = this.expiring.get(key) ?? this.permanent.get(key);
+    if (entry && entry.expiresAt <= Date.now()) this.expiring.delete(key);
     return Promise.resolve(entry && entry.expiresAt > Date.now() ? entry.value : undefined);
   }
 
   set(key: string, value: unknown, ttl?: number): Promise<boolean> {
-    this.entries.delete(key);
-    // Maps iterate in insertion order, so the first key is the oldest write.
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(key, { value, expiresAt: ttl === undefined ? Infinity : Date.now() + ttl });
+    this.expiring.delete(key);
+    this.permanent.delete(key);
+    this.writesSinceSweep += 1;
+    if (this.expiring.size + this.permanent.size >= this.maxEntries) this.makeRoom();
+    if (ttl === undefined) this.permanent.set(key, { value, expiresAt: Infinity });
+    else this.expiring.set(key, { value, expiresAt: Date.now() + ttl });
     return Promise.resolve(true);
   }
 
   /** Removes `key`; resolves to whether it was there. */
   delete(key: string): Promise<boolean> {
-    return Promise.resolve(this.entries.delete(key));
+    return Promise.resolve(this.expiring.delete(key) || this.permanent.delete(key));
+  }
+
+  /** Frees one place: an expired entry if a sweep finds one, else the oldest with a TTL, else the oldest. */
+  private makeRoom(): void {
+    if (this.writesSinceSweep >= Math.max(1, this.maxEntries / 4)) {
+      this.writesSinceSweep = 0;
+      const now = Date.now();
+      for (const [key, entry] of this.expiring) if (entry.expiresAt <= now) this.expiring.delete(key);
+      if (this.expiring.size + this.permanent.size < this.maxEntries) return;
+    }
+    const victims = this.expiring.size > 0 ? this.expiring : this.permanent;
+    victims.delete(victims.keys().next().value as string);
   }
 }
 

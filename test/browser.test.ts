@@ -114,7 +114,8 @@ describe('the example app in Chromium', () => {
     assert.equal(await page.locator('h1').textContent(), 'Demo User');
 
     // Link: pick the second mock user on the consent page.
-    await page.getByRole('link', { name: 'Link your Feishu account' }).click();
+    // A form button now (a same-origin POST marks the session), no longer a link to /auth/feishu.
+    await page.getByRole('button', { name: 'Link your Feishu account' }).click();
     await page.waitForURL((url) => url.origin === mock.origin);
     await page.getByText(user.en_name).click();
     await page.getByRole('button', { name: 'Allow' }).click();

@@ -66,6 +66,57 @@ describe('MemoryCache', () => {
     assert.equal(await cache.get('next'), 'new');
   });
 
+  test('full, it drops an expired entry before any live one, even when the expired one is not the oldest', async () => {
+    const cache = new MemoryCache(3);
+    await cache.set('long', 'live', 10_000);
+    await cache.set('short', 'gone', 100);
+    await cache.set('forever', 'kept');
+    mock.timers.tick(100);
+    await cache.set('next', 'new');
+    assert.deepEqual([await cache.get('long'), await cache.get('forever'), await cache.get('next')], ['live', 'kept', 'new']);
+  });
+
+  test('full, it drops entries with a TTL (oldest write first) before permanent ones', async () => {
+    const cache = new MemoryCache(3);
+    await cache.set('p1', 'kept');
+    await cache.set('t1', 'first to go', 60_000);
+    await cache.set('t2', 'second to go', 60_000);
+    await cache.set('n1', 'new');
+    assert.deepEqual([await cache.get('p1'), await cache.get('t1'), await cache.get('t2')], ['kept', undefined, 'second to go']);
+    await cache.set('n2', 'new', 60_000);
+    assert.deepEqual([await cache.get('p1'), await cache.get('t2'), await cache.get('n1'), await cache.get('n2')], ['kept', undefined, 'new', 'new']);
+  });
+
+  test('a flood of writes with a TTL never pushes out a permanent entry', async () => {
+    const cache = new MemoryCache(100);
+    await cache.set('account:real', { id: 'real' });
+    for (let i = 0; i < 5000; i += 1) await cache.set(`demo:${i}`, i, 7 * 24 * 3600 * 1000);
+    assert.deepEqual(await cache.get('account:real'), { id: 'real' });
+    assert.equal(await cache.get('demo:4999'), 4999);
+    assert.equal(await cache.get('demo:0'), undefined);
+  });
+
+  test('rewriting a permanent key with a TTL makes it expiring, and the other way round', async () => {
+    const cache = new MemoryCache(2);
+    await cache.set('a', 'permanent');
+    await cache.set('a', 'expiring', 60_000);
+    await cache.set('b', 'permanent');
+    await cache.set('c', 'permanent'); // full: 'a' now has a TTL, so it goes first
+    assert.deepEqual([await cache.get('a'), await cache.get('b'), await cache.get('c')], [undefined, 'permanent', 'permanent']);
+    await cache.set('b', 'expiring', 60_000);
+    await cache.set('b', 'permanent again');
+    await cache.set('d', 'permanent'); // no TTL left: the oldest write ('c') goes
+    assert.deepEqual([await cache.get('b'), await cache.get('c'), await cache.get('d')], ['permanent again', undefined, 'permanent']);
+  });
+
+  test('delete finds a key with or without a TTL', async () => {
+    const cache = new MemoryCache();
+    await cache.set('t', 1, 1000);
+    await cache.set('p', 2);
+    assert.deepEqual([await cache.delete('t'), await cache.delete('p'), await cache.delete('t')], [true, true, false]);
+    assert.deepEqual([await cache.get('t'), await cache.get('p')], [undefined, undefined]);
+  });
+
   test('holds 1000 keys by default', async () => {
     const cache = new MemoryCache();
     for (let i = 0; i < 1000; i += 1) await cache.set(`k${i}`, i);

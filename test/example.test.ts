@@ -35,10 +35,12 @@ describe('the demo password account', () => {
     const linked = example.mock.users[1]!;
     const first = example.visitor();
     assert.equal((await passwordSignIn(first)).headers.location, '/profile');
+    assert.equal((await first.post('/auth/link/feishu').set(SAME_ORIGIN)).status, 303);
     const link = await feishuSignIn(first, { user: 1 });
     assert.equal(link.headers.location, '/profile');
     const firstProfile = await first.get('/profile');
     assert.ok(firstProfile.text.includes(linked.open_id), 'the first visitor linked Feishu');
+    assert.match(firstProfile.text, /Demo User/, 'to the demo account');
 
     const second = example.visitor();
     assert.equal((await passwordSignIn(second)).headers.location, '/profile');
@@ -113,6 +115,38 @@ describe('TRUST_PROXY', () => {
     assert.match(cookiesOf(res).join('\n'), /;\s*Secure/i);
     const redirectUri = new URL(res.headers.location ?? '').searchParams.get('redirect_uri') ?? '';
     assert.ok(redirectUri.startsWith('https://'), redirectUri);
+  });
+
+  test('behind a trusted proxy, X-Forwarded-Host names the host of the redirect_uri', async () => {
+    const res = await proxied.visitor().get('/auth/feishu').set({ 'x-forwarded-proto': 'https', 'x-forwarded-host': 'app.example.com' });
+    assert.equal(new URL(res.headers.location ?? '').searchParams.get('redirect_uri'), 'https://app.example.com/auth/feishu/callback');
+  });
+
+  test("TRUST_PROXY as an address that is not the client's: a direct client's X-Forwarded-Host and -Proto are not believed", async () => {
+    // Express compiles '10.0.0.0/8' into its `trust proxy fn`; 127.0.0.1 is not in it.
+    const other = await startExample({ trustProxy: '10.0.0.0/8', qr: true, flow: 'v2' });
+    try {
+      const forged = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example' };
+      const start = await other.visitor().get('/auth/feishu').set(forged);
+      assert.equal(new URL(start.headers.location ?? '').searchParams.get('redirect_uri'), `${other.base}/auth/feishu/callback`);
+      const goto = await other.visitor().get('/auth/feishu-qr/goto').set(SAME_ORIGIN).set(forged);
+      assert.equal(new URL((goto.body as { goto: string }).goto).searchParams.get('redirect_uri'), `${other.base}/auth/feishu-qr/callback`);
+      // And the sign-in still completes: the callback resolves the same URL (flow v2 checks it repeats).
+      const visitor = other.visitor();
+      assert.equal((await feishuSignIn(visitor)).headers.location, '/profile');
+    } finally {
+      await other.close();
+    }
+  });
+
+  test('TRUST_PROXY as a hop count trusts the hop in front, as Express does', async () => {
+    const hops = await startExample({ trustProxy: 1 });
+    try {
+      const res = await hops.visitor().get('/auth/feishu').set({ 'x-forwarded-proto': 'https', 'x-forwarded-host': 'app.example.com' });
+      assert.equal(new URL(res.headers.location ?? '').searchParams.get('redirect_uri'), 'https://app.example.com/auth/feishu/callback');
+    } finally {
+      await hops.close();
+    }
   });
 
   test('without TRUST_PROXY, X-Forwarded-Proto is ignored: no Secure over plain HTTP', async () => {

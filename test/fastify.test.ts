@@ -3,6 +3,7 @@ import { createFastifyApp } from '../example/fastify/app.js';
 import { frameworkSignInSuite } from './helpers/framework-suite.js';
 
 frameworkSignInSuite('Fastify 5 (@fastify/passport, @fastify/session)', {
+  answersErrors: true,
   async start(options) {
     const app = await createFastifyApp(options);
     await app.listen({ host: '127.0.0.1', port: 0 });

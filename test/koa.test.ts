@@ -15,6 +15,7 @@ async function listen(app: Koa): Promise<RunningExample> {
 }
 
 frameworkSignInSuite('Koa 3 (koa-passport, koa-session)', {
+  answersErrors: true,
   start: (options) => listen(createKoaApp(options)),
   startTrustingProxy(options: FrameworkAppOptions) {
     const app = createKoaApp(options);

@@ -11,6 +11,7 @@ async function listen(app: NestExpressApplication): Promise<RunningExample> {
 }
 
 frameworkSignInSuite('NestJS 12 on Express (PassportStrategy, AuthGuard)', {
+  answersErrors: true,
   start: async (options) => listen(await createNestApp(options, false)),
   async startTrustingProxy(options) {
     const app = await createNestApp(options, false);

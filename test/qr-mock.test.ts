@@ -1,7 +1,8 @@
 /**
  * The mock's scan-to-sign-in stand-in over plain HTTP (feishu-api.md §6.2): the QR page a
  * desktop frames, the phone that scans and approves, and the rules for the tmp_code the suite
- * authorize page accepts — single use, short-lived, bound to the goto's app, refused elsewhere.
+ * authorize page accepts — single use, short-lived, bound to the goto's app, state and
+ * redirect_uri, refused elsewhere.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -9,17 +10,19 @@ import { DEFAULT_APP, DEFAULT_USERS, startMockFeishu, type MockFeishu } from '..
 import { scanQrSvg } from './helpers/qr.js';
 
 const CALLBACK = 'http://127.0.0.1:9/auth/feishu-qr/callback';
+/** Another registered redirect URL of the same app. */
+const ELSEWHERE = 'http://127.0.0.1:9/auth/elsewhere/callback';
 const OTHER_APP = { ...DEFAULT_APP, appId: 'cli_b6other0000000a1', appSecret: 'other-secret-0000000000', redirectUris: [CALLBACK] };
 
 let mock: MockFeishu;
 
 before(async () => {
-  mock = await startMockFeishu({ apps: [{ ...DEFAULT_APP, redirectUris: [CALLBACK] }, OTHER_APP] });
+  mock = await startMockFeishu({ apps: [{ ...DEFAULT_APP, redirectUris: [CALLBACK, ELSEWHERE] }, OTHER_APP] });
 });
 after(() => mock.close());
 
-function suiteGoto(clientId = mock.app.appId, state = 'st4te'): string {
-  const q = new URLSearchParams({ client_id: clientId, redirect_uri: CALLBACK, response_type: 'code', state });
+function suiteGoto(clientId = mock.app.appId, state = 'st4te', redirectUri = CALLBACK): string {
+  const q = new URLSearchParams({ client_id: clientId, redirect_uri: redirectUri, response_type: 'code', state });
   return `${mock.hosts.passport}/suite/passport/oauth/authorize?${q}`;
 }
 
@@ -140,6 +143,23 @@ describe('scan-to-sign-in on the mock', () => {
     assert.match(await res.text(), /20024/);
     // Tried on the wrong app, it is spent: it does not work on its own app afterwards either.
     assert.equal((await authorize(`${suiteGoto(mock.app.appId)}&tmp_code=${tmpCode}`)).status, 400);
+  });
+
+  test("a tmp_code is bound to the goto's state: approved for one visitor's sign-in, it does not finish another's", async () => {
+    const tmpCode = await tmpCodeFor(suiteGoto(mock.app.appId, 'attacker-state'));
+    const res = await authorize(`${suiteGoto(mock.app.appId, 'victim-state')}&tmp_code=${tmpCode}`);
+    assert.equal(res.status, 400);
+    assert.equal(res.headers.get('location'), null);
+    assert.match(await res.text(), /20024/);
+    assert.equal((await authorize(`${suiteGoto(mock.app.appId, 'attacker-state')}&tmp_code=${tmpCode}`)).status, 400, 'and it is spent');
+  });
+
+  test("a tmp_code is bound to the goto's redirect_uri, even another one registered for the app", async () => {
+    const tmpCode = await tmpCodeFor(suiteGoto());
+    const res = await authorize(`${suiteGoto(mock.app.appId, 'st4te', ELSEWHERE)}&tmp_code=${tmpCode}`);
+    assert.equal(res.status, 400);
+    assert.equal(res.headers.get('location'), null);
+    assert.match(await res.text(), /20024/);
   });
 
   test('only the suite authorize page takes a tmp_code: accounts.* (v2/v3) and open.* (v1) refuse it', async () => {

@@ -8,6 +8,7 @@ import fastifySession from '@fastify/session';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { FeishuStrategy } from 'passport-feishu-oauth2';
 import { signedInUser, type FrameworkAppOptions, type SignedInUser } from '../framework-example.js';
+import { answerError, queryCodes } from '../framework-errors.js';
 
 declare module 'fastify' {
   interface Session {
@@ -16,7 +17,7 @@ declare module 'fastify' {
   }
 }
 
-export async function createFastifyApp({ feishu, sessionSecret }: FrameworkAppOptions): Promise<FastifyInstance> {
+export async function createFastifyApp({ feishu, sessionSecret, logger = console }: FrameworkAppOptions): Promise<FastifyInstance> {
   const passport = new Authenticator();
   passport.use(
     new FeishuStrategy({ callbackURL: '/auth/feishu/callback', ...feishu, state: true }, (_accessToken, _refreshToken, profile, done) =>
@@ -27,6 +28,13 @@ export async function createFastifyApp({ feishu, sessionSecret }: FrameworkAppOp
   passport.registerUserDeserializer((user: SignedInUser) => Promise.resolve(user));
 
   const app = Fastify();
+  // Fastify's default handler would send the strategy's message, setup hint included, to the
+  // visitor, with the error's own statusCode. A fixed text and a reference instead; the rest
+  // goes to the log.
+  app.setErrorHandler((err, request, reply) => {
+    const { status, body } = answerError(err, `${request.method} ${request.url.split('?', 1)[0] ?? ''}`, [feishu.clientSecret, sessionSecret, ...queryCodes(request.url)], logger);
+    void reply.code(status).send(body);
+  });
   await app.register(fastifyCookie);
   // `secure: 'auto'`: a Secure cookie over HTTPS, a plain one on http://localhost.
   await app.register(fastifySession, { secret: sessionSecret, cookie: { secure: 'auto', httpOnly: true, sameSite: 'lax' } });

@@ -8,6 +8,7 @@ import { KoaPassport } from 'koa-passport';
 import { createSession } from 'koa-session';
 import { FeishuStrategy } from 'passport-feishu-oauth2';
 import { signedInUser, type FrameworkAppOptions, type SignedInUser } from '../framework-example.js';
+import { answerError, queryCodes } from '../framework-errors.js';
 
 /** What this app reads from koa-session's `ctx.session`, which Koa's types leave `any`. */
 interface ExampleSession {
@@ -15,7 +16,7 @@ interface ExampleSession {
   messages?: string[];
 }
 
-export function createKoaApp({ feishu, sessionSecret }: FrameworkAppOptions): Koa {
+export function createKoaApp({ feishu, sessionSecret, logger = console }: FrameworkAppOptions): Koa {
   const passport = new KoaPassport();
   passport.use(
     new FeishuStrategy({ callbackURL: '/auth/feishu/callback', ...feishu, state: true }, (_accessToken, _refreshToken, profile, done) =>
@@ -27,6 +28,18 @@ export function createKoaApp({ feishu, sessionSecret }: FrameworkAppOptions): Ko
 
   const app = new Koa();
   app.keys = [sessionSecret];
+  // First, so it catches everything after it. Koa's own handler answers with the error's
+  // `status` and, for an error marked `expose`, its message: a Feishu error read from an HTTP
+  // 200 answer went out as 200 OK. A fixed text, a reference and 5xx instead; the rest to the log.
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      const { status, body } = answerError(err, `${ctx.method} ${ctx.path}`, [feishu.clientSecret, sessionSecret, ...queryCodes(ctx.url)], logger);
+      ctx.status = status;
+      ctx.body = body;
+    }
+  });
   app.use(createSession({ httpOnly: true, sameSite: 'lax' }, app));
   app.use(passport.initialize());
   app.use(passport.session());

@@ -571,7 +571,7 @@ export class MockFeishu {
       // take a tmp_code (the official sample's goto); an accounts.* goto is unconfirmed and the
       // mock refuses it, as it does the v1 page (feishu-api.md §6.2, §10.8).
       if (generation !== 'suite') throw new MockError(20001, 'Invalid request: tmp_code is accepted only by the suite authorize page (passport).');
-      const user = this.qr.redeem(tmpCode, app.appId);
+      const user = this.qr.redeem(tmpCode, app.appId, { state: request.state, redirectUri });
       if (typeof user !== 'number') throw new MockError(user.code, user.message);
       redirect(res, this.approve(request, user));
       return;

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FeishuHosts } from '../endpoints.js';
 import type { MockApp, MockUser } from './fixtures.js';
 import { encodeQr, qrSvg } from './qr-encode.js';
-import { QrLogins, type TmpCodeRefusal } from './qr-logins.js';
+import { QrLogins, type GotoBinding, type TmpCodeRefusal } from './qr-logins.js';
 import { errorPage, escapeHtml, page } from './pages.js';
 import { field, readBody, sendHtml, sendJson, sendScript } from './wire.js';
 
@@ -146,7 +146,7 @@ export class QrStandIn {
       sendHtml(res, 400, errorPage(20048, 'The app named by client_id in goto does not exist.'));
       return;
     }
-    const session = this.logins.open(app.appId);
+    const session = this.logins.open(app.appId, { state: target.searchParams.get('state') ?? undefined, redirectUri: target.searchParams.get('redirect_uri') ?? '' });
     const scanUrl = `${hosts.passport}/mock/qr/scan?token=${session.scanToken}`;
     sendHtml(res, 200, framePage(session.id, qrSvg(encodeQr(scanUrl)), scanUrl));
   }
@@ -178,8 +178,8 @@ export class QrStandIn {
     sendHtml(res, 200, page('Approved · Feishu (mock)', '<h1>Approved</h1><p>You can put your phone away: your computer is signing in.</p>'));
   }
 
-  /** Spends a tmp_code on an authorize page of `appId`. */
-  redeem(tmpCode: string, appId: string): number | TmpCodeRefusal {
-    return this.logins.redeem(tmpCode, appId);
+  /** Spends a tmp_code on an authorize page of `appId`, for the goto (state, redirect_uri) it was shown for. */
+  redeem(tmpCode: string, appId: string, goto: GotoBinding): number | TmpCodeRefusal {
+    return this.logins.redeem(tmpCode, appId, goto);
   }
 }

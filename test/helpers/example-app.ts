@@ -1,10 +1,11 @@
 import { once } from 'node:events';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Store } from 'express-session';
 import supertest from 'supertest';
 import type { FeishuFlow } from 'passport-feishu-oauth2';
 import { DEFAULT_APP, QR_SDK_PATH, startMockFeishu, type MockFeishu } from 'passport-feishu-oauth2/testing';
-import { createExampleApp, type ExampleFeishuOptions } from '../../example/app.js';
+import { createExampleApp, type ExampleAppOptions, type ExampleFeishuOptions } from '../../example/app.js';
 import { consent, pathOf } from './app.js';
 
 export interface RunningExample {
@@ -26,7 +27,16 @@ export interface ExampleSetup {
   domain?: (mock: MockFeishu) => ExampleFeishuOptions['domain'] | Promise<ExampleFeishuOptions['domain']>;
   /** Show the QR panel (the mock's QR SDK stand-in) and register the QR callback too. */
   qr?: boolean;
+  /** The session store; default express-session's memory store. */
+  sessionStore?: Store;
+  /** Rate limits; default limits high enough that no test meets them by accident. */
+  rateLimits?: ExampleAppOptions['rateLimits'];
+  /** Anything else the example takes (a rate-limit store, a demo-account store). */
+  extra?: Partial<ExampleAppOptions>;
 }
+
+/** Limits no test reaches by accident: a test of the limiter sets its own. */
+const GENEROUS_LIMITS = { password: 100_000, auth: 100_000, events: 100_000 } as const;
 
 /**
  * The example app on 127.0.0.1 against a mock Feishu that knows only the example's exact
@@ -47,6 +57,9 @@ export async function startExample(setup: ExampleSetup = {}): Promise<RunningExa
     sessionSecret: 'example-test-session-secret',
     mockOrigin: mock.origin,
     trustProxy: setup.trustProxy,
+    sessionStore: setup.sessionStore,
+    rateLimits: { ...GENEROUS_LIMITS, ...setup.rateLimits },
+    ...setup.extra,
     logger: { info: (line) => logs.push(`info ${line}`), error: (line) => logs.push(`error ${line}`) },
   });
   return {

@@ -21,6 +21,8 @@ export interface FrameworkSuite {
   /** Like `start`, with the framework's own trust-proxy setting on (Express `trust proxy`, Koa `app.proxy`), if it has one the strategy honours. */
   startTrustingProxy?: (options: FrameworkAppOptions) => Promise<RunningExample>;
   failureMessage?: (callback: supertest.Response, agent: supertest.Agent) => Promise<string>;
+  /** The example answers errors itself (framework-errors.ts): a generic 5xx with a reference, details in its log. */
+  answersErrors?: boolean;
 }
 
 /** The public origin of the app behind a TLS-terminating proxy, registered with the mock. */
@@ -47,6 +49,8 @@ export function frameworkSignInSuite(framework: string, suite: FrameworkSuite): 
   const failureMessage = suite.failureMessage ?? failedRedirectMessage;
   let mock: MockFeishu;
   let running: RunningExample | undefined;
+  /** What the running example logged, each line prefixed with its level. */
+  const logs: string[] = [];
 
   before(async () => {
     // Each app listens on a free port: its callback is registered with a wildcard port.
@@ -66,7 +70,9 @@ export function frameworkSignInSuite(framework: string, suite: FrameworkSuite): 
   async function app(extra: Partial<FeishuSettings> = {}, start = suite.start): Promise<{ origin: string; agent: supertest.Agent }> {
     await running?.close();
     running = undefined;
-    running = await start({ feishu: feishu(extra), sessionSecret: 'a test session secret of at least 32 characters' });
+    logs.length = 0;
+    const logger = { info: (line: string) => logs.push(`info ${line}`), error: (line: string) => logs.push(`error ${line}`) };
+    running = await start({ feishu: feishu(extra), sessionSecret: 'a test session secret of at least 32 characters', logger });
     return { origin: running.origin, agent: supertest.agent(running.origin) };
   }
 
@@ -148,6 +154,45 @@ export function frameworkSignInSuite(framework: string, suite: FrameworkSuite): 
       const { authorize } = await toFeishuAndBack(agent, 'allow', FORWARDED);
       assert.equal(authorize.searchParams.get('redirect_uri'), `${origin}/auth/feishu/callback`);
     });
+
+    if (suite.answersErrors) {
+      const MSG = 'FEISHU-MSG-MARKER-7c3e';
+      test('Feishu refusing the app: a 502 with a fixed text and a reference; message, code and setup hint only in the log', async () => {
+        const { agent } = await app();
+        mock.inject('v1Token', { kind: 'error', code: 20029, msg: MSG });
+        const { callback } = await toFeishuAndBack(agent);
+        const res = await agent.get(pathOf(callback));
+        assert.equal(res.status, 502, `callback answered ${res.status}: ${res.text}`);
+        assert.match(String(res.body.error), /We could not sign you in/);
+        assert.match(String(res.body.reference), /^[0-9a-f]{12}$/);
+        assert.match(String(res.body.feishuLogId), /^[0-9A-Za-z]{20,64}$/, "Feishu's log id, for support");
+        assert.ok(!res.text.includes(MSG), "Feishu's message is not shown");
+        assert.doesNotMatch(res.text, /20029|Security Settings|redirect URL|FeishuTokenError|stack/i);
+        const line = logs.find((l) => l.includes(String(res.body.reference))) ?? '';
+        assert.ok(line.startsWith('error '), 'logged as an error under the reference');
+        assert.ok(line.includes(MSG) && line.includes('"feishuCode":20029'), line);
+        assert.ok(!line.includes(mock.app.appSecret), 'the app secret is cut out of the log');
+      });
+
+      test("Feishu refusing the app's own credentials (HTTP 200, code 10014): a 502, not the 200 of Feishu's answer", async () => {
+        const { agent } = await app();
+        mock.inject('appAccessToken', { kind: 'error', code: 10014, msg: MSG });
+        const { callback } = await toFeishuAndBack(agent);
+        const res = await agent.get(pathOf(callback));
+        assert.equal(res.status, 502, `callback answered ${res.status}: ${res.text}`);
+        assert.ok(!res.text.includes(MSG));
+        assert.ok(logs.some((l) => l.includes(String(res.body.reference)) && l.includes(MSG)));
+      });
+
+      test('an HTML page instead of Feishu JSON: still a 502 with a reference, never 200', async () => {
+        const { agent } = await app();
+        mock.inject('v1Token', { kind: 'html' });
+        const { callback } = await toFeishuAndBack(agent);
+        const res = await agent.get(pathOf(callback));
+        assert.equal(res.status, 502, `callback answered ${res.status}: ${res.text}`);
+        assert.deepEqual(Object.keys(res.body as object).sort(), ['error', 'feishuLogId', 'reference']);
+      });
+    }
 
     const { startTrustingProxy } = suite;
     if (startTrustingProxy) {
