@@ -1,6 +1,7 @@
 import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { BodyTooLarge, readEventBody, type EventRequest } from './event-body.js';
+import { unpaddedLength } from './event-padding.js';
 import { checkEventSignature } from './event-signature.js';
 
 /** Where an app_ticket event came from, for telling a fresh ticket from a replayed one. */
@@ -58,32 +59,50 @@ function asJson(value: unknown): Json | undefined {
 }
 
 function parseJson(bytes: Buffer): Json {
-  try {
-    const json = asJson(JSON.parse(bytes.toString('utf8')));
-    if (json) return json;
-  } catch {
-    // fall through to the rejection below
-  }
+  const json = parseObject(bytes);
+  if (json) return json;
   throw new EventRejected(400, 'event body is not a JSON object');
 }
 
 /**
+ * The largest unsigned body decrypted, in bytes. Only the url_verification challenge comes
+ * unsigned: `{"challenge":"<random string>","token":"<32-character Verification Token>",
+ * "type":"url_verification"}`, about 100 bytes with the documented examples' challenges
+ * (15 to 36 characters). Encrypted that is 16 bytes of IV plus at most 160 of ciphertext,
+ * some 240 characters of base64, and `{"encrypt":"…"}` adds 14: about 260 bytes. 2 KiB leaves
+ * room for a challenge string eight times longer, and keeps an attacker's unsigned body away
+ * from the decryption (issue 17, finding 4).
+ */
+const MAX_UNSIGNED_BYTES = 2048;
+
+/**
  * Feishu's event encryption: AES-256-CBC, key = SHA-256 of the Encrypt Key, the first
- * 16 bytes of the base64 payload are the IV.
+ * 16 bytes of the base64 payload are the IV. The padding is checked by `unpaddedLength`,
+ * which takes the same time whether it is right or wrong, and every failure leaves by the
+ * same error.
  */
 export function decryptEvent(encrypted: string, encryptKey: string): Json {
   const key = createHash('sha256').update(encryptKey).digest();
   const data = Buffer.from(encrypted, 'base64');
   if (data.length < 32) throw new EventRejected(400, 'encrypted event too short');
-  try {
-    const decipher = createDecipheriv('aes-256-cbc', key, data.subarray(0, 16));
-    const text = Buffer.concat([decipher.update(data.subarray(16)), decipher.final()]).toString('utf8');
-    const json = asJson(JSON.parse(text));
-    if (json) return json;
-  } catch {
-    // a wrong key shows up as bad padding or garbage JSON
+  // The length is public: a ciphertext that is not whole blocks is refused before any work.
+  if (data.length % 16 === 0) {
+    const decipher = createDecipheriv('aes-256-cbc', key, data.subarray(0, 16)).setAutoPadding(false);
+    const plain = Buffer.concat([decipher.update(data.subarray(16)), decipher.final()]);
+    const length = unpaddedLength(plain);
+    // Parsed either way (the whole block when the padding is wrong, which fails as JSON).
+    const json = parseObject(plain.subarray(0, length < 0 ? plain.length : length));
+    if (length >= 0 && json) return json;
   }
   throw new EventRejected(400, 'cannot decrypt the event: check encryptKey');
+}
+
+function parseObject(bytes: Buffer): Json | undefined {
+  try {
+    return asJson(JSON.parse(bytes.toString('utf8')));
+  } catch {
+    return undefined; // a wrong key shows up as garbage JSON
+  }
 }
 
 function sameSecret(a: string, b: string): boolean {
@@ -110,9 +129,9 @@ function nonEmpty(value: unknown): string | undefined {
   return typeof value === 'string' && value ? value : undefined;
 }
 
-function reply(res: ServerResponse, status: number, body: Json): void {
+function reply(res: ServerResponse, status: number, body: Json, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 
@@ -167,7 +186,8 @@ export function feishuEventHandler(options: FeishuEventHandlerOptions): FeishuEv
     // decryption reads the same as a bad signature, so no answer tells padding errors apart.
     let inner: Json | undefined;
     try {
-      inner = decryptEvent(encrypted, encryptKey);
+      // No challenge is that long: refused as unsigned, without decrypting.
+      inner = body.bytes.length > MAX_UNSIGNED_BYTES ? undefined : decryptEvent(encrypted, encryptKey);
     } catch {
       // left undefined: read below as an unsigned event that is no challenge
     }
@@ -214,7 +234,9 @@ export function feishuEventHandler(options: FeishuEventHandlerOptions): FeishuEv
       (answer) => reply(res, 200, answer),
       (err: unknown) => {
         if (err instanceof EventRejected) reply(res, err.status, { error: err.message });
-        else if (err instanceof BodyTooLarge) reply(res, 413, { error: err.message });
+        // The rest of the body is still on its way: the connection cannot carry another
+        // request, so say so and let Node end it once the answer is out.
+        else if (err instanceof BodyTooLarge) reply(res, 413, { error: err.message }, { connection: 'close' });
         else reply(res, 500, { error: 'event handling failed' });
       },
     );
