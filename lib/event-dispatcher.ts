@@ -90,6 +90,6 @@ export function feishuEventDispatcherHandlers(options: FeishuDispatcherHandlerOp
       const event: ReceivedEvent = { type, header: 'schema' in data ? data : undefined, body: data, envelope: data };
       return act(event);
     };
-  const handlers = { [USER_TOKENS_REVOKED]: handler(USER_TOKENS_REVOKED) } as { 'auth.user_access_token.revoked_v4': FeishuDispatcherHandler };
+  const handlers = { [USER_TOKENS_REVOKED]: handler(USER_TOKENS_REVOKED) };
   return options.appTickets === true ? { ...handlers, app_ticket: handler('app_ticket') } : handlers;
 }

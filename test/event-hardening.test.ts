@@ -92,14 +92,14 @@ describe('finding 4: the padding check and unsigned bodies', () => {
     assert.equal(res.status, 401, 'a decrypted challenge would have been answered');
     assert.match(String(res.body.error), /X-Lark-Signature/);
     // Signed, the same long challenge is decrypted and answered: only unsigned bodies are bounded.
-    const signed = await send({ strategies: [], encryptKey: KEY, verificationToken: TOKEN }, body, signEvent(body, KEY));
+    const signed = await send({ strategies: [], encryptKey: KEY, verificationToken: TOKEN }, body, { ...signEvent(body, KEY) });
     assert.deepEqual(signed, { status: 200, body: { challenge: long } });
   });
 
   test('a signed ciphertext that is not whole blocks is refused as undecryptable', async () => {
     const whole = Buffer.from(encrypt('{"a":1}'), 'base64');
     const body = JSON.stringify({ encrypt: Buffer.concat([whole, Buffer.from([1, 2, 3])]).toString('base64') });
-    const res = await send({ strategies: [], encryptKey: KEY }, body, signEvent(body, KEY));
+    const res = await send({ strategies: [], encryptKey: KEY }, body, { ...signEvent(body, KEY) });
     assert.equal(res.status, 400);
     assert.match(String(res.body.error), /cannot decrypt/);
   });
@@ -111,7 +111,7 @@ describe('finding 4: the padding check and unsigned bodies', () => {
     plain.write('{}', 0);
     plain[15] = 0x03; // claims 3 bytes of padding; the two before it are spaces
     const body = JSON.stringify({ encrypt: Buffer.concat([iv, cipher.update(plain), cipher.final()]).toString('base64') });
-    const res = await send({ strategies: [], encryptKey: KEY }, body, signEvent(body, KEY));
+    const res = await send({ strategies: [], encryptKey: KEY }, body, { ...signEvent(body, KEY) });
     assert.deepEqual(res, { status: 400, body: { error: 'cannot decrypt the event: check encryptKey' } });
   });
 });

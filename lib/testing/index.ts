@@ -10,3 +10,4 @@ export { DEFAULT_APP, DEFAULT_USERS, MOCK_TENANT_KEY, type MockApp, type MockUse
 export type { MockFault } from './faults.js';
 export type { AssertionKeys } from './assertion-verifier.js';
 export { appTicketEvent, encryptEvent, eventRequest, signEvent, type EventIdentity, type EventSubscription, type SignatureHeaders } from './event-push.js';
+export { userTokensRevokedEvent, type RevocationDetails, type RevokedUser } from './event-push.js';
