@@ -18,6 +18,7 @@ import { classifyFailure, failureFields, failureText, isFailureReason, type Fail
 import { parseBody, sameOriginOnly } from './guards.js';
 import { incidentOf, logLine, scrub, type ExampleLogger } from './log.js';
 import { errorPage, failurePage, inAppPage, profilePage, signInPage, type Site } from './views.js';
+import { Revocations, type EventSecrets } from './revocation.js';
 
 export type { ExampleLogger } from './log.js';
 
@@ -66,6 +67,8 @@ export interface ExampleAppOptions {
   trustProxy?: number | string;
   /** Where errors and failed sign-ins are logged. Default: the console. */
   logger?: ExampleLogger;
+  /** The console's event secrets: mounts `POST /feishu/events`, where revocations end sessions (example/revocation.ts). */
+  events?: EventSecrets;
 }
 
 const DEMO = { username: 'demo', password: 'demo' };
@@ -107,7 +110,11 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
   // An instance rather than the `passport` singleton, so tests can run several apps in one
   // process. @types/passport leaves authenticate()'s middleware `any`; it is a RequestHandler.
   const passport = new Passport() as Authenticator<Handler, RequestHandler>;
-  passport.serializeUser<string>((user, done) => done(null, (user as Account).id));
+  const revocations = new Revocations(options.cache);
+  passport.serializeUser<string, Request>((req, user, done) => {
+    revocations.stampSession(req);
+    done(null, (user as Account).id);
+  });
   passport.deserializeUser<string>((id, done) => {
     accounts.get(id).then((account) => done(null, account ?? false), done);
   });
@@ -126,6 +133,7 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
 
   function verify(req: Request, _accessToken: string, _refreshToken: string, profile: FeishuProfile, done: VerifyCallback): void {
     // Keep the tokens (the refresh token especially) only if the app calls Feishu APIs as the user.
+    revocations.noteSignIn(req, identityOf(profile));
     signInOrLink(req, identityOf(profile)).then(
       (result) => ('refused' in result ? done(null, false, { reason: result.refused }) : done(null, result)),
       done,
@@ -205,6 +213,8 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
     }),
   );
   app.use(passport.session());
+  app.use(revocations.guard());
+  if (options.events) app.post('/feishu/events', revocations.eventHandler(web, options.events));
 
   app.get('/', (req, res) => res.redirect(currentAccount(req) ? '/profile' : '/login'));
   app.get('/login', (req, res) => {
