@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { buildApp, login } from './helpers/app.js';
 import * as lark from '@larksuiteoapi/node-sdk';
 import {
   feishuEventDispatcherHandlers,
@@ -300,6 +301,22 @@ describe('revocations pushed by the mock', () => {
     });
     assert.match(String(eventId), /^[0-9a-f-]{36}$/);
     assert.ok(createdAt >= before && createdAt <= Date.now());
+  });
+});
+
+describe("the mock's revocation ends the user's tokens there", () => {
+  test("the revoked user's refresh token is refused afterwards; another user's still works", async () => {
+    const mock = await startMockFeishu();
+    try {
+      const site = buildApp(mock);
+      const tokensOf = async (user: number) => ((await login(site.agent, 'allow', user)).body as { refreshToken: string }).refreshToken;
+      const [revoked, kept] = [await tokensOf(0), await tokensOf(1)];
+      assert.deepEqual(await mock.pushUserTokensRevoked({ user: 0 }), [], 'no subscription: nothing delivered');
+      await assert.rejects(site.strategy.refreshAccessToken(revoked), { feishuCode: 20026 });
+      assert.equal(typeof (await site.strategy.refreshAccessToken(kept)).accessToken, 'string');
+    } finally {
+      await mock.close();
+    }
   });
 });
 
