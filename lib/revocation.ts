@@ -17,8 +17,10 @@
  *   "Revoked by administrator action.", "Revoked by security and risk control action.",
  *   "Revoked by restriction action."; 0 to 10000 characters.
  * - The doc's table lists webhook delivery; its sample code subscribes over the long connection
- *   (WSClient) too. Uncertain: whether the long connection carries it for store apps (the long
- *   connection serves self-built apps), and whether `header.token` is set on that path.
+ *   (WSClient) too. The long connection serves self-built apps only, delivers each event to one
+ *   connected client (not to all), and wants the handler done within 3 seconds (the event
+ *   subscription guide, "使用长连接接收事件", quoted in several public repositories).
+ *   Uncertain: whether `header.token` is set on the long connection (nothing here needs it).
  */
 
 /** The event type Feishu gives a revocation. */
