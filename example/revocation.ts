@@ -17,6 +17,12 @@ export interface EventSecrets {
   verificationToken?: string;
 }
 
+/** FEISHU_ENCRYPT_KEY and FEISHU_VERIFICATION_TOKEN, when either is set: then the example mounts `POST /feishu/events`. */
+export function eventSecretsFromEnv(env: NodeJS.ProcessEnv): EventSecrets | undefined {
+  const secrets = { encryptKey: env.FEISHU_ENCRYPT_KEY || undefined, verificationToken: env.FEISHU_VERIFICATION_TOKEN || undefined };
+  return secrets.encryptKey || secrets.verificationToken ? secrets : undefined;
+}
+
 declare module 'express-session' {
   interface SessionData {
     /** The Feishu user this session signed in as, and when: what a revocation is compared with. */

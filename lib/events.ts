@@ -156,11 +156,11 @@ export function cacheErrorOption(value: unknown, where: string): CacheErrorPolic
 }
 
 /**
- * Receives Feishu's event callbacks for store apps: answers the `url_verification`
- * challenge, checks the signature and Verification Token, decrypts encrypted events, and
- * saves each `app_ticket` where the matching strategy reads it, unless it is a replay, and
- * hands each user-token revocation to `onUserTokensRevoked`, once. Other events are acknowledged. Both event schemas are read: v1 (`type`, `token`,
- * `event.type`) and 2.0 (`header.event_type`, `header.token`).
+ * Receives Feishu's event callbacks: answers the `url_verification` challenge, checks the
+ * signature and Verification Token, decrypts encrypted events, saves each `app_ticket` where
+ * the matching strategy reads it, and hands each user-token revocation to
+ * `onUserTokensRevoked`, each once per event id. Other events are acknowledged. Both event
+ * schemas are read: v1 (`type`, `token`, `event.type`) and 2.0 (`header.event_type`, `header.token`).
  */
 export function feishuEventHandler(options: FeishuEventHandlerOptions): FeishuEventHandler {
   if (!options || typeof options !== 'object') throw new TypeError('feishuEventHandler requires an options object');

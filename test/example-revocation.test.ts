@@ -8,6 +8,7 @@ import supertest from 'supertest';
 import { MemoryCache } from 'passport-feishu-oauth2';
 import { DEFAULT_APP, startMockFeishu, type MockFeishu } from 'passport-feishu-oauth2/testing';
 import { createExampleApp } from '../example/app.js';
+import { eventSecretsFromEnv } from '../example/revocation.js';
 import { feishuSignIn } from './helpers/example-app.js';
 
 // The example acting on auth.user_access_token.revoked_v4: two instances of the example share
@@ -107,5 +108,14 @@ describe('the example ends sessions when Feishu revokes the user', () => {
     });
     assert.equal(res.status, 400, 'plaintext, where Feishu would encrypt and sign');
     assert.equal(await profile(b, cookie), 200);
+  });
+});
+
+describe('the example server reads the event secrets from its environment', () => {
+  test('either variable mounts the event route; empty or unset ones are none', () => {
+    assert.equal(eventSecretsFromEnv({}), undefined);
+    assert.equal(eventSecretsFromEnv({ FEISHU_ENCRYPT_KEY: '', FEISHU_VERIFICATION_TOKEN: '' }), undefined);
+    assert.deepEqual(eventSecretsFromEnv({ FEISHU_ENCRYPT_KEY: 'k' }), { encryptKey: 'k', verificationToken: undefined });
+    assert.deepEqual(eventSecretsFromEnv({ FEISHU_VERIFICATION_TOKEN: 't', FEISHU_ENCRYPT_KEY: '' }), { encryptKey: undefined, verificationToken: 't' });
   });
 });
