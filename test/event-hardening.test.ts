@@ -3,6 +3,7 @@ import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { oncePerEvent } from '../lib/event-dedup.js';
 import { unpaddedLength } from '../lib/event-padding.js';
 import { feishuEventHandler, FeishuStrategy, MemoryCache, type FeishuCache, type FeishuEventHandler, type FeishuEventHandlerOptions } from '../lib/index.js';
 import { appTicketEvent, eventRequest, signEvent } from '../lib/testing/index.js';
@@ -52,7 +53,7 @@ describe('finding 4: the padding check and unsigned bodies', () => {
   });
 
   test('wrong padding is -1: a zero or oversized pad, or any byte of the pad that differs', () => {
-    const wrong = [[0], [17], [0xff], [1, 2], [3, 3, 4, 3].reverse(), [5, 5, 5, 5, 4], [1, ...new Array<number>(15).fill(16)], new Array<number>(15).fill(16)];
+    const wrong = [[0], [17], new Array<number>(16).fill(17), [0xff], [1, 2], [3, 3, 4, 3].reverse(), [5, 5, 5, 5, 4], [1, ...new Array<number>(15).fill(16)], new Array<number>(15).fill(16)];
     for (const tail of wrong) assert.equal(unpaddedLength(withTail(tail)), -1, JSON.stringify(tail));
   });
 
@@ -167,6 +168,34 @@ describe('finding 10: de-duplication fails closed when the cache cannot be read'
     const event = delivery('ticket-2');
     assert.equal((await send({ strategies: storeApp(cache), encryptKey: KEY }, event.body, event.headers)).status, 500);
     assert.equal((await send({ strategies: storeApp(cache), encryptKey: KEY, onCacheError: 'accept' }, event.body, event.headers)).status, 200);
+  });
+
+  test("the stores' save gets onCacheError: 'accept' only when the handler was given it", async () => {
+    const infos: unknown[] = [];
+    const standIn = { appId: APP, saveAppTicket: (_ticket: string, info: unknown) => Promise.resolve(void infos.push(info)) };
+    const event = delivery('ticket-3');
+    await send({ strategies: standIn, encryptKey: KEY, onCacheError: 'accept' }, event.body, event.headers);
+    await send({ strategies: standIn, encryptKey: KEY, onCacheError: 'retry' }, event.body, event.headers);
+    const [accepting, retrying] = infos as Record<string, unknown>[];
+    assert.equal(accepting?.onCacheError, 'accept');
+    assert.equal(accepting?.eventId, 'evt-replayed');
+    assert.deepEqual(Object.keys(retrying ?? {}).sort(), ['createdAt', 'eventId']);
+  });
+
+  test('the error behind the 500 says which cache call failed, and carries its cause', async () => {
+    const cache = new FlakyCache();
+    const cause = new Error('read timed out');
+    cache.readsFail = true;
+    await assert.rejects(
+      oncePerEvent(cache, 'p', { eventId: 'e' }, () => Promise.resolve(true)),
+      (err: unknown) => err instanceof Error && err.name === 'EventCacheUnavailable' && /cache read failed/.test(err.message) && (err.cause as Error).message === cause.message,
+    );
+    cache.readsFail = false;
+    cache.writesFail = true;
+    await assert.rejects(
+      oncePerEvent(cache, 'p', { eventId: 'e' }, () => Promise.resolve(true)),
+      (err: unknown) => err instanceof Error && err.name === 'EventCacheUnavailable' && /cache write failed/.test(err.message) && (err.cause as Error).message === 'write refused',
+    );
   });
 
   test("onCacheError other than 'retry' or 'accept' is a TypeError", () => {

@@ -142,6 +142,14 @@ describe('revocations through feishuEventHandler', () => {
     assert.equal(seen.length, 1);
   });
 
+  test('stores without handleEventOnce remember event ids per app', async () => {
+    const { seen, listener } = recorder();
+    const stores = [APP, 'cli_second_app'].map((appId) => ({ appId, saveAppTicket: () => Promise.resolve(true) }));
+    handler = feishuEventHandler(options(listener, stores));
+    for (const appId of [APP, 'cli_second_app']) assert.equal((await post(signed(revocation({ appId, eventId: 'evt-shared-id' })))).body.msg, 'success', appId);
+    assert.deepEqual(seen.map((e) => e.appId), [APP, 'cli_second_app']);
+  });
+
   test('a listener that throws or rejects is a 500 saying nothing of why, and the retry is handed over', async () => {
     for (const failure of [new Error('db at 10.0.0.7 said no'), 'a plain string']) {
       const { seen, state, listener } = recorder();
@@ -209,9 +217,9 @@ describe('revocations through feishuEventHandler', () => {
     });
 
     test('optional ids that are absent or empty are undefined', async () => {
-      const res = await outcome({ tenant_key: '' }, { union_id: undefined, user_id: null });
+      const res = await outcome({ tenant_key: '', event_id: undefined }, { union_id: undefined, user_id: null });
       assert.equal(res.status, 200);
-      assert.deepEqual([res.seen?.tenantKey, res.seen?.unionId, res.seen?.userId], [undefined, undefined, undefined]);
+      assert.deepEqual([res.seen?.tenantKey, res.seen?.unionId, res.seen?.userId, res.seen?.eventId], [undefined, undefined, undefined, undefined]);
     });
 
     test('revoke_token_type is split on white space, once each; absent is an empty list', async () => {
@@ -241,6 +249,7 @@ describe('revocations through feishuEventHandler', () => {
       const longest = await outcome({}, { revoke_reason: 'r'.repeat(10_000) });
       assert.equal(longest.seen?.reason.length, 10_000);
       assert.equal((await outcome({}, { revoke_reason: undefined })).seen?.reason, '');
+      assert.equal((await outcome({}, { revoke_reason: null })).seen?.reason, '');
     });
 
     test('createdAt is never later than receipt, and is the time of receipt when Feishu sent none', async () => {
@@ -259,7 +268,9 @@ describe('revocations through feishuEventHandler', () => {
       const { seen, listener } = recorder();
       handler = feishuEventHandler(options(listener));
       const v1 = { uuid: 'u', token: TOKEN, ts: '1608725989', type: 'event_callback', event: { type: USER_TOKENS_REVOKED, app_id: APP, open_id: USER.open_id } };
-      assert.equal((await post(signed(v1))).status, 400);
+      const res = await post(signed(v1));
+      assert.equal(res.status, 400);
+      assert.match(String(res.body.error), /without a 2.0 header/);
       assert.deepEqual(seen, []);
     });
   });
@@ -392,17 +403,31 @@ describe("revocations through node-sdk's EventDispatcher", () => {
     assert.equal(feishuEventDispatcherHandlers({ strategy: store, onUserTokensRevoked: () => undefined }).app_ticket, undefined, "node-sdk's own app_ticket handler is kept by default");
   });
 
-  test('options are checked when the handlers are made', () => {
+  test('options are checked when the handlers are made, each refusal naming what is wrong', () => {
     const strategy = strategyFor();
-    const bad: unknown[] = [
-      undefined,
-      { onUserTokensRevoked: () => undefined },
-      { strategy: { appId: '' }, onUserTokensRevoked: () => undefined },
-      { strategy },
-      { strategy, onUserTokensRevoked: 'fn' },
-      { strategy, onUserTokensRevoked: () => undefined, verificationToken: '' },
-      { strategy, onUserTokensRevoked: () => undefined, onCacheError: 'never' },
+    const listener = () => undefined;
+    const bad: [unknown, RegExp][] = [
+      [undefined, /^feishuEventDispatcherHandlers requires an options object$/],
+      ['options', /requires an options object/],
+      [{ onUserTokensRevoked: listener }, /^feishuEventDispatcherHandlers: strategy must be the FeishuStrategy/],
+      [{ strategy: 'cli_x', onUserTokensRevoked: listener }, /strategy must be/],
+      [{ strategy: { appId: 5 }, onUserTokensRevoked: listener }, /strategy must be/],
+      [{ strategy: { appId: '' }, onUserTokensRevoked: listener }, /strategy must be/],
+      [{ strategy }, /^feishuEventDispatcherHandlers: onUserTokensRevoked is required$/],
+      [{ strategy, onUserTokensRevoked: 'fn' }, /onUserTokensRevoked must be a function/],
+      [{ strategy, onUserTokensRevoked: listener, verificationToken: '' }, /^feishuEventDispatcherHandlers: verificationToken must be a non-empty string$/],
+      [{ strategy, onUserTokensRevoked: listener, verificationToken: 5 }, /verificationToken must be a non-empty string/],
+      [{ strategy, onUserTokensRevoked: listener, onCacheError: 'never' }, /onCacheError/],
     ];
-    for (const options of bad) assert.throws(() => feishuEventDispatcherHandlers(options as FeishuDispatcherHandlerOptions), TypeError, JSON.stringify(options));
+    for (const [options, message] of bad) assert.throws(() => feishuEventDispatcherHandlers(options as FeishuDispatcherHandlerOptions), { name: 'TypeError', message }, JSON.stringify(options));
+  });
+
+  test('called directly with something that is not an event, or a token that is not a string, a handler rejects saying so', async () => {
+    const handlers = feishuEventDispatcherHandlers({ strategy: strategyFor(), onUserTokensRevoked: () => undefined, verificationToken: TOKEN });
+    const revoked = handlers[USER_TOKENS_REVOKED];
+    for (const data of [null, 'event', 5]) {
+      await assert.rejects(revoked(data as unknown as Record<string, unknown>), { message: 'auth.user_access_token.revoked_v4 event is not an object' });
+    }
+    await assert.rejects(revoked({ ...revocation(), token: 42 }), { message: 'verification token mismatch' });
   });
 });
