@@ -24,6 +24,7 @@ import { originOf, securityHeaders } from './security-headers.js';
 import { callbackURLOf } from './public-url.js';
 import { incidentOf, logLine, scrub, type ExampleLogger } from './log.js';
 import { errorPage, failurePage, inAppPage, profilePage, signInPage, type Site } from './views.js';
+import { Revocations, type EventSecrets } from './revocation.js';
 
 export type { ExampleLogger } from './log.js';
 
@@ -85,6 +86,8 @@ export interface ExampleAppOptions {
   rateLimits?: Partial<RateLimitSettings>;
   /** Where the rate limits count; default this process's memory. Several instances: one shared store (Redis). */
   rateLimitStore?: RateLimitStoreFactory;
+  /** The console's event secrets: mounts `POST /feishu/events`, where revocations end sessions (example/revocation.ts). */
+  events?: EventSecrets;
 }
 
 const DEMO = { username: 'demo', password: 'demo' };
@@ -133,10 +136,12 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
   // An instance rather than the `passport` singleton, so tests can run several apps in one
   // process. @types/passport leaves authenticate()'s middleware `any`; it is a RequestHandler.
   const passport = new Passport() as Authenticator<Handler, RequestHandler>;
+  const revocations = new Revocations(options.cache);
   // Every sign-in passes here (req.logIn, in the freshly regenerated session): the one place
-  // that gives a signed-in session its full life.
+  // that gives a signed-in session its full life, and notes when it signed in.
   passport.serializeUser<string, Request>((req, user, done) => {
     req.session.cookie.maxAge = SESSION_LIFETIME_MS.signedIn;
+    revocations.stampSession(req);
     done(null, (user as Account).id);
   });
   passport.deserializeUser<string>((id, done) => {
@@ -165,6 +170,7 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
     (mayLink: boolean) =>
     (req: Request, _accessToken: string, _refreshToken: string, profile: FeishuProfile, done: VerifyCallback): void => {
       // Keep the tokens (the refresh token especially) only if the app calls Feishu APIs as the user.
+      revocations.noteSignIn(req, identityOf(profile));
       signInOrLink(req, identityOf(profile), mayLink).then(
         (result) => ('refused' in result ? done(null, false, { reason: result.refused }) : done(null, result)),
         done,
@@ -270,6 +276,8 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
     }),
   );
   app.use(passport.session());
+  app.use(revocations.guard());
+  if (options.events) app.post(EVENTS_PATH, revocations.eventHandler(web, options.events));
 
   app.get('/', (req, res) => res.redirect(currentAccount(req) ? '/profile' : '/login'));
   app.get('/login', (req, res) => {

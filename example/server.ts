@@ -10,6 +10,7 @@ import express from 'express';
 import { BRAND_HOSTS, FLOWS, type FeishuFlow } from 'passport-feishu-oauth2';
 import { DEFAULT_APP, QR_SDK_PATH, startMockFeishu, type MockFeishu } from 'passport-feishu-oauth2/testing';
 import { createExampleApp, type ExampleFeishuOptions } from './app.js';
+import { eventSecretsFromEnv } from './revocation.js';
 import { redisBackends } from './redis.js';
 import { createStatelessApp } from './stateless.js';
 
@@ -116,6 +117,7 @@ async function main(): Promise<void> {
     rateLimitStore: redis?.rateLimitStore,
     mockOrigin: mock?.origin,
     trustProxy,
+    events: eventSecretsFromEnv(env),
   });
   const brand = lark ? 'Lark' : 'Feishu';
 

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { AppTokenSource } from './app-token.js';
 import type { FeishuCache } from './cache.js';
 import { APP_TOKEN_PATHS, type FeishuHosts } from './endpoints.js';
+import { oncePerEvent } from './event-dedup.js';
 import { FeishuAPIError } from './errors.js';
 import type { AppTicketEventInfo } from './events.js';
 import { requestFeishu } from './http.js';
@@ -9,12 +9,6 @@ import type { AppTicketSource } from './options.js';
 
 /** Feishu's code for "get app access token fail", which the Go SDK reads as a stale app_ticket. */
 const TICKET_REJECTED = 10012;
-
-/**
- * Feishu retries an unanswered event after 15 s, 5 min, 1 h and 6 h (about 7.1 h in all),
- * with the same event id; ids are remembered a little longer than that.
- */
-const SEEN_EVENT_TTL_MS = 8 * 60 * 60 * 1000;
 
 /** Where the event handler leaves app_ticket events and store-app strategies read them. */
 export function appTicketKey(hosts: FeishuHosts, appId: string): string {
@@ -41,25 +35,21 @@ function storedTicket(value: unknown): StoredTicket | undefined {
 
 /**
  * Stores a ticket under `key` unless its event id was seen before or a ticket from a
- * later event is already there; resolves to whether it was stored. Get-then-set is not
- * atomic across instances: two deliveries of one event racing each other may both be
- * stored, which is harmless, as they carry the same ticket.
+ * later event is already there; resolves to whether it was stored. Replays are told apart
+ * by `oncePerEvent`, the path every event takes; two deliveries of one event racing each
+ * other may both be stored, which is harmless, as they carry the same ticket.
  */
-export async function saveAppTicket(cache: FeishuCache, key: string, ticket: string, event: AppTicketEventInfo, ttlMs: number): Promise<boolean> {
-  // Hashed: the id is the sender's text, and a cache key should not be.
-  const seenKey = event.eventId === undefined ? undefined : `${key}:seen:${createHash('sha256').update(event.eventId).digest('hex')}`;
-  if (seenKey !== undefined && (await cache.get(seenKey)) !== undefined) return false;
-  const createdAt = isTime(event.createdAt) ? event.createdAt : undefined;
-  const stored = storedTicket(await cache.get(key));
-  // A ticket or an event without a time never counts as the older one.
-  if ((createdAt ?? Infinity) < (stored?.createdAt ?? -Infinity)) return false;
-  // An undefined createdAt reads back as none, whether the cache keeps the key (memory) or drops it (JSON).
-  const record: StoredTicket = { ticket, createdAt };
-  await cache.set(key, record, ttlMs);
-  // Marked after the write: an event whose write failed is answered 500, and Feishu's retry must get through.
-  // Stryker disable next-line BooleanLiteral: only the mark's presence is read (`!== undefined` above), never its value.
-  if (seenKey !== undefined) await cache.set(seenKey, true, SEEN_EVENT_TTL_MS);
-  return true;
+export function saveAppTicket(cache: FeishuCache, key: string, ticket: string, event: AppTicketEventInfo, ttlMs: number): Promise<boolean> {
+  return oncePerEvent(cache, key, event, async () => {
+    const createdAt = isTime(event.createdAt) ? event.createdAt : undefined;
+    const stored = storedTicket(await cache.get(key));
+    // A ticket or an event without a time never counts as the older one.
+    if ((createdAt ?? Infinity) < (stored?.createdAt ?? -Infinity)) return false;
+    // An undefined createdAt reads back as none, whether the cache keeps the key (memory) or drops it (JSON).
+    const record: StoredTicket = { ticket, createdAt };
+    await cache.set(key, record, ttlMs);
+    return true;
+  });
 }
 
 export interface AppTokenSourceOptions {

@@ -71,6 +71,18 @@ export class MemoryCache implements FeishuCache {
   }
 }
 
+/** Reads that fail rather than miss, for the caches `boundedCache` made. */
+const strictReads = new WeakMap<FeishuCache, (key: string) => Promise<unknown>>();
+
+/**
+ * Reads `key`, rejecting when the cache fails or runs late, where `get` of a bounded cache
+ * would answer a miss: event de-duplication must tell "not seen" from "cannot tell".
+ */
+export function readOrThrow(cache: FeishuCache, key: string): Promise<unknown> {
+  const strict = strictReads.get(cache);
+  return strict ? strict(key) : Promise.resolve().then(() => cache.get(key));
+}
+
 /**
  * Bounds a cache the app supplied by the strategy's `timeout`: a store that is down or
  * unreachable (a Redis client still connecting) must not hold a login open forever.
@@ -99,10 +111,12 @@ export function boundedCache(cache: FeishuCache, timeoutMs: number): FeishuCache
       );
     });
   }
-  return {
+  const bounded: FeishuCache = {
     // Stryker disable next-line StringLiteral: a get that fails or runs late is a miss, so its error and this label are never seen.
     get: (key) => within(() => cache.get(key), 'get').catch(() => undefined),
     set: (key, value, ttl) => within(() => cache.set(key, value, ttl), 'set'),
     delete: (key) => within(() => cache.delete(key), 'delete'),
   };
+  strictReads.set(bounded, (key) => within(() => cache.get(key), 'get'));
+  return bounded;
 }

@@ -24,15 +24,42 @@ function asBytes(value: unknown): Buffer | undefined {
   return undefined;
 }
 
-async function readStream(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_EVENT_BYTES) throw new BodyTooLarge('event body too large');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+/**
+ * Reads the stream up to the limit. Past it, stops listening and leaves the request alone:
+ * a `for await` that throws destroys the request, and the half-read keep-alive connection
+ * under it then swallowed the client's next request until it reset (issue 17, finding 14).
+ * The caller answers 413 with `Connection: close` and ends the connection itself.
+ */
+function readStream(req: IncomingMessage): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= MAX_EVENT_BYTES) {
+        chunks.push(chunk);
+        return;
+      }
+      stop();
+      reject(new BodyTooLarge('event body too large'));
+    };
+    const onEnd = (): void => {
+      stop();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (err: Error): void => {
+      stop();
+      reject(err);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
 }
 
 /**

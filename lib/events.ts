@@ -1,7 +1,11 @@
 import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { eventActor, EventRejected } from './event-actions.js';
 import { BodyTooLarge, readEventBody, type EventRequest } from './event-body.js';
+import type { CacheErrorPolicy } from './event-dedup.js';
+import { unpaddedLength } from './event-padding.js';
 import { checkEventSignature } from './event-signature.js';
+import type { UserTokensRevokedListener } from './revocation.js';
 
 /** Where an app_ticket event came from, for telling a fresh ticket from a replayed one. */
 export interface AppTicketEventInfo {
@@ -9,9 +13,11 @@ export interface AppTicketEventInfo {
   readonly createdAt?: number;
   /** Feishu's id for the event (v1 `uuid`, 2.0 `header.event_id`); retries of one event share it. */
   readonly eventId?: string;
+  /** What to do when the cache cannot tell whether the event was seen before; absent means `'retry'`. */
+  readonly onCacheError?: CacheErrorPolicy;
 }
 
-/** What the handler needs of a strategy: where its app's tickets go. */
+/** What the handler needs of a strategy (a `FeishuStrategy` is one): where its app's tickets go, and its memory of events. */
 export interface AppTicketStore {
   /** The app id (`cli_…`) the strategy signs in for. */
   readonly appId: string;
@@ -20,6 +26,12 @@ export interface AppTicketStore {
    * Resolves to whether it was taken; `void` counts as taken.
    */
   saveAppTicket(ticket: string, event: AppTicketEventInfo): Promise<boolean | void>;
+  /**
+   * Runs `action` unless an event of this id was taken before, then remembers the id (in the
+   * strategy's cache, so every instance sharing it agrees); resolves to whether it ran.
+   * Without it the handler remembers ids in its own memory, for this process only.
+   */
+  handleEventOnce?(event: AppTicketEventInfo, action: () => void | Promise<void>): Promise<boolean>;
 }
 
 /** Options of `feishuEventHandler`: which strategies, and how events are checked. */
@@ -35,21 +47,25 @@ export interface FeishuEventHandlerOptions {
    * Anyone who can reach the URL can then plant an app_ticket; meant for local tests only.
    */
   allowUnverifiedEvents?: boolean;
+  /**
+   * Called once per `auth.user_access_token.revoked_v4` event (a user left, was frozen, or an
+   * admin, risk control or the user revoked the app's access): end that user's sign-ins there.
+   * A throw or a rejection answers 500, so Feishu delivers the event again. Without it,
+   * revocations are acknowledged and ignored.
+   */
+  onUserTokensRevoked?: UserTokensRevokedListener;
+  /**
+   * When the cache cannot say whether an event was seen before: `'retry'` (the default)
+   * answers 500 and Feishu delivers it again later; `'accept'` takes it as new, so a replay
+   * during a cache outage gets through.
+   */
+  onCacheError?: CacheErrorPolicy;
 }
 
 type Json = Record<string, unknown>;
 
 /** Express-compatible: `(req, res, next)`; works with or without `express.json()` before it. */
 export type FeishuEventHandler = (req: EventRequest, res: ServerResponse, next?: (err?: unknown) => void) => void;
-
-class EventRejected extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 function asJson(value: unknown): Json | undefined {
   if (typeof value !== 'object' || Array.isArray(value)) return undefined;
@@ -59,32 +75,50 @@ function asJson(value: unknown): Json | undefined {
 }
 
 function parseJson(bytes: Buffer): Json {
-  try {
-    const json = asJson(JSON.parse(bytes.toString('utf8')));
-    if (json) return json;
-  } catch {
-    // fall through to the rejection below
-  }
+  const json = parseObject(bytes);
+  if (json) return json;
   throw new EventRejected(400, 'event body is not a JSON object');
 }
 
 /**
+ * The largest unsigned body decrypted, in bytes. Only the url_verification challenge comes
+ * unsigned: `{"challenge":"<random string>","token":"<32-character Verification Token>",
+ * "type":"url_verification"}`, about 100 bytes with the documented examples' challenges
+ * (15 to 36 characters). Encrypted that is 16 bytes of IV plus at most 160 of ciphertext,
+ * some 240 characters of base64, and `{"encrypt":"…"}` adds 14: about 260 bytes. 2 KiB leaves
+ * room for a challenge string eight times longer, and keeps an attacker's unsigned body away
+ * from the decryption (issue 17, finding 4).
+ */
+const MAX_UNSIGNED_BYTES = 2048;
+
+/**
  * Feishu's event encryption: AES-256-CBC, key = SHA-256 of the Encrypt Key, the first
- * 16 bytes of the base64 payload are the IV.
+ * 16 bytes of the base64 payload are the IV. The padding is checked by `unpaddedLength`,
+ * which takes the same time whether it is right or wrong, and every failure leaves by the
+ * same error.
  */
 export function decryptEvent(encrypted: string, encryptKey: string): Json {
   const key = createHash('sha256').update(encryptKey).digest();
   const data = Buffer.from(encrypted, 'base64');
   if (data.length < 32) throw new EventRejected(400, 'encrypted event too short');
-  try {
-    const decipher = createDecipheriv('aes-256-cbc', key, data.subarray(0, 16));
-    const text = Buffer.concat([decipher.update(data.subarray(16)), decipher.final()]).toString('utf8');
-    const json = asJson(JSON.parse(text));
-    if (json) return json;
-  } catch {
-    // a wrong key shows up as bad padding or garbage JSON
+  // The length is public: a ciphertext that is not whole blocks is refused before any work.
+  if (data.length % 16 === 0) {
+    const decipher = createDecipheriv('aes-256-cbc', key, data.subarray(0, 16)).setAutoPadding(false);
+    const plain = Buffer.concat([decipher.update(data.subarray(16)), decipher.final()]);
+    const length = unpaddedLength(plain);
+    // Parsed either way (the whole block when the padding is wrong, which fails as JSON).
+    const json = parseObject(plain.subarray(0, length < 0 ? plain.length : length));
+    if (length >= 0 && json) return json;
   }
   throw new EventRejected(400, 'cannot decrypt the event: check encryptKey');
+}
+
+function parseObject(bytes: Buffer): Json | undefined {
+  try {
+    return asJson(JSON.parse(bytes.toString('utf8')));
+  } catch {
+    return undefined; // a wrong key shows up as garbage JSON
+  }
 }
 
 function sameSecret(a: string, b: string): boolean {
@@ -93,27 +127,13 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/**
- * Feishu's event times to ms. v1 `ts` is seconds with a fraction ("1502199207.7171419"),
- * 2.0 `create_time` milliseconds ("1615813148349") in the docs, though an official Go SDK
- * test carries a 16-digit value; the magnitude tells the unit apart.
- */
-function eventTime(value: unknown): number | undefined {
-  // A blank string is Number('') = 0, refused with zero and the negatives.
-  const n = typeof value === 'string' || typeof value === 'number' ? Number(value) : NaN;
-  if (!Number.isFinite(n) || n <= 0) return undefined;
-  if (n < 1e11) return n * 1000;
-  if (n < 1e14) return n;
-  return n / 1000;
-}
-
 function nonEmpty(value: unknown): string | undefined {
   return typeof value === 'string' && value ? value : undefined;
 }
 
-function reply(res: ServerResponse, status: number, body: Json): void {
+function reply(res: ServerResponse, status: number, body: Json, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 
@@ -123,12 +143,25 @@ function optionalSecret(value: unknown, name: string): string | undefined {
   return value || undefined; // '' (say, an empty environment variable) is none
 }
 
+/** Checks an `onUserTokensRevoked` option: a function or nothing. */
+export function listenerOption(value: unknown, where: string): UserTokensRevokedListener | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'function') throw new TypeError(`${where}: onUserTokensRevoked must be a function`);
+  return value as UserTokensRevokedListener;
+}
+
+/** Checks an `onCacheError` option: 'retry' (the default) or 'accept'. */
+export function cacheErrorOption(value: unknown, where: string): CacheErrorPolicy {
+  if (value === undefined || value === 'retry' || value === 'accept') return value ?? 'retry';
+  throw new TypeError(`${where}: onCacheError must be 'retry' or 'accept'`);
+}
+
 /**
- * Receives Feishu's event callbacks for store apps: answers the `url_verification`
- * challenge, checks the signature and Verification Token, decrypts encrypted events, and
- * saves each `app_ticket` where the matching strategy reads it, unless it is a replay.
- * Other events are acknowledged. Both event schemas are read: v1 (`type`, `token`,
- * `event.type`) and 2.0 (`header.event_type`, `header.token`).
+ * Receives Feishu's event callbacks: answers the `url_verification` challenge, checks the
+ * signature and Verification Token, decrypts encrypted events, saves each `app_ticket` where
+ * the matching strategy reads it, and hands each user-token revocation to
+ * `onUserTokensRevoked`, each once per event id. Other events are acknowledged. Both event
+ * schemas are read: v1 (`type`, `token`, `event.type`) and 2.0 (`header.event_type`, `header.token`).
  */
 export function feishuEventHandler(options: FeishuEventHandlerOptions): FeishuEventHandler {
   if (!options || typeof options !== 'object') throw new TypeError('feishuEventHandler requires an options object');
@@ -142,6 +175,7 @@ export function feishuEventHandler(options: FeishuEventHandlerOptions): FeishuEv
     );
   }
   const strategies = Array.isArray(options.strategies) ? (options.strategies as readonly AppTicketStore[]) : [options.strategies as AppTicketStore];
+  const act = eventActor({ strategies, onUserTokensRevoked: listenerOption(options.onUserTokensRevoked, 'feishuEventHandler'), onCacheError: cacheErrorOption(options.onCacheError, 'feishuEventHandler') });
 
   function tokenMatches(event: Json): boolean {
     if (!verificationToken) return false;
@@ -168,7 +202,8 @@ export function feishuEventHandler(options: FeishuEventHandlerOptions): FeishuEv
     // decryption reads the same as a bad signature, so no answer tells padding errors apart.
     let inner: Json | undefined;
     try {
-      inner = decryptEvent(encrypted, encryptKey);
+      // No challenge is that long: refused as unsigned, without decrypting.
+      inner = body.bytes.length > MAX_UNSIGNED_BYTES ? undefined : decryptEvent(encrypted, encryptKey);
     } catch {
       // left undefined: read below as an unsigned event that is no challenge
     }
@@ -192,22 +227,7 @@ export function feishuEventHandler(options: FeishuEventHandlerOptions): FeishuEv
 
     const header = asJson(event.header);
     const body = asJson(event.event) ?? {};
-    const type = header?.event_type ?? body.type;
-    if (type !== 'app_ticket') return { msg: 'success' };
-
-    const appId = body.app_id ?? header?.app_id;
-    const ticket = body.app_ticket;
-    const target = strategies.find((s) => s.appId === appId);
-    if (!target) throw new EventRejected(404, `no strategy for app ${String(appId)}`);
-    if (typeof ticket !== 'string' || !ticket) throw new EventRejected(400, 'app_ticket event without a ticket');
-    // Feishu's documented envelopes carry both. Without them the ticket is taken unordered:
-    // replay rules guard against resent genuine events, and those have an id and a time.
-    const info: AppTicketEventInfo = header
-      ? { createdAt: eventTime(header.create_time), eventId: nonEmpty(header.event_id) }
-      : { createdAt: eventTime(event.ts), eventId: nonEmpty(event.uuid) };
-    const taken = await target.saveAppTicket(ticket, info);
-    // Feishu retries anything but a 200, so a replay is acknowledged and left without effect.
-    return { msg: taken === false ? 'ignored: event seen before or older than the stored ticket' : 'success' };
+    return { msg: await act({ type: header?.event_type ?? body.type, header, body, envelope: event }) };
   }
 
   return (req, res) => {
@@ -215,7 +235,9 @@ export function feishuEventHandler(options: FeishuEventHandlerOptions): FeishuEv
       (answer) => reply(res, 200, answer),
       (err: unknown) => {
         if (err instanceof EventRejected) reply(res, err.status, { error: err.message });
-        else if (err instanceof BodyTooLarge) reply(res, 413, { error: err.message });
+        // The rest of the body is still on its way: the connection cannot carry another
+        // request, so say so and let Node end it once the answer is out.
+        else if (err instanceof BodyTooLarge) reply(res, 413, { error: err.message }, { connection: 'close' });
         else reply(res, 500, { error: 'event handling failed' });
       },
     );

@@ -11,6 +11,9 @@ export {
 export { MissingIdError, parseProfile, type FeishuProfile, type FeishuUserInfo, type FeishuIdField } from './profile.js';
 export { TenantNotAllowedError } from './tenants.js';
 export { decryptEvent, feishuEventHandler, type AppTicketEventInfo, type AppTicketStore, type FeishuEventHandler, type FeishuEventHandlerOptions } from './events.js';
+export { feishuEventDispatcherHandlers, type FeishuDispatcherEvent, type FeishuDispatcherHandler, type FeishuDispatcherHandlerOptions, type FeishuDispatcherHandlers } from './event-dispatcher.js';
+export { USER_TOKENS_REVOKED, type UserTokensRevoked, type UserTokensRevokedListener } from './revocation.js';
+export type { CacheErrorPolicy } from './event-dedup.js';
 export { MemoryCache, type FeishuCache } from './cache.js';
 export { cookieStateStore, StateRefusal, type CookieStateStoreOptions, type FeishuStateStore } from './state/index.js';
 export { BRAND_HOSTS, FLOWS, type FeishuBrand, type FeishuFlow, type FeishuHosts } from './endpoints.js';

@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import * as timers from 'node:timers';
 import { InternalOAuthError, Strategy as OAuth2Strategy, type VerifyFunction } from 'passport-oauth2';
 import { appTicketKey, appTokenSource, saveAppTicket } from './app-ticket.js';
+import { oncePerEvent } from './event-dedup.js';
 import { AppTokenManager } from './app-token.js';
 import { boundedCache, MemoryCache, type FeishuCache } from './cache.js';
 import { callbackURLFor } from './callback-url.js';
@@ -340,6 +341,19 @@ export class FeishuStrategy extends OAuth2Strategy {
    */
   saveAppTicket(ticket: string, event: AppTicketEventInfo = {}): Promise<boolean> {
     return saveAppTicket(this.cache, this.ticketKey, ticket, event, APP_TICKET_TTL_MS);
+  }
+
+  /**
+   * Runs `action` unless this app (on any instance sharing `cache`) took an event of this id
+   * before, then remembers the id for Feishu's whole retry schedule; resolves to whether it
+   * ran. `feishuEventHandler` and `feishuEventDispatcherHandlers` call it for revocations.
+   */
+  handleEventOnce(event: AppTicketEventInfo, action: () => void | Promise<void>): Promise<boolean> {
+    // One memory of ids for all of the app's events: Feishu's event ids are unique across types.
+    return oncePerEvent(this.cache, this.ticketKey, event, async () => {
+      await action();
+      return true;
+    });
   }
 
   private finishProfile(user: FeishuUserInfo, done: Done): void {

@@ -63,6 +63,47 @@ export function appTicketEvent(appId: string, ticket: string, sub: Partial<Event
   return { uuid: eventId, token: sub.verificationToken ?? '', ts: String(createdAt / 1000), type: 'event_callback', event: { app_id: appId, app_ticket: ticket, type: 'app_ticket' } };
 }
 
+/** What a revocation says: Feishu's `revoke_token_type` and `revoke_reason`. */
+export interface RevocationDetails {
+  /** Default `'user_access_token refresh_token'`. */
+  tokenTypes?: string;
+  /** Default `'Revoked by restriction action.'` (frozen, resigned, no longer allowed to use the app). */
+  reason?: string;
+}
+
+/** The user a revocation names. */
+export interface RevokedUser {
+  open_id: string;
+  union_id?: string;
+  user_id?: string;
+  tenant_key?: string;
+}
+
+/**
+ * `auth.user_access_token.revoked_v4` as Feishu sends it (schema 2.0 only): the header names the
+ * app and tenant, the event the user and what was revoked.
+ */
+export function userTokensRevokedEvent(appId: string, user: RevokedUser, sub: Partial<EventSubscription>, identity: EventIdentity = {}, details: RevocationDetails = {}): Record<string, unknown> {
+  return {
+    schema: '2.0',
+    header: {
+      event_id: identity.eventId ?? randomUUID(),
+      event_type: 'auth.user_access_token.revoked_v4',
+      create_time: String(identity.createdAt ?? Date.now()),
+      token: sub.verificationToken ?? '',
+      app_id: appId,
+      tenant_key: user.tenant_key,
+    },
+    event: {
+      revoke_token_type: details.tokenTypes ?? 'user_access_token refresh_token',
+      revoke_reason: details.reason ?? 'Revoked by restriction action.',
+      open_id: user.open_id,
+      union_id: user.union_id,
+      user_id: user.user_id,
+    },
+  };
+}
+
 /**
  * The request Feishu would send for `payload` to `sub`: encrypted and signed when the
  * subscription has an Encrypt Key. The signature covers exactly the returned bytes.

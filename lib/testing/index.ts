@@ -16,3 +16,4 @@ export { appTicketEvent, encryptEvent, eventRequest, signEvent, type EventIdenti
 export { completeFeishuSignIn, MockAuthorizeError, type FeishuConsent } from './sign-in.js';
 export { codeExchangeEndpoint, failCodeExchange, failUserFetch, userFetchEndpoint, type SignInFaultTarget } from './sign-in-faults.js';
 export { startTestFeishu, TEST_TIMEOUT_MS, testMockOptions, testStrategyOptions, type TestMockOptions, type TestStrategyOptions } from './test-preset.js';
+export { userTokensRevokedEvent, type RevocationDetails, type RevokedUser } from './event-push.js';

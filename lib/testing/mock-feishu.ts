@@ -5,7 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_APP, DEFAULT_USERS, type MockApp, type MockUser } from './fixtures.js';
 import { AssertionRejected, AssertionVerifier } from './assertion-verifier.js';
-import { appTicketEvent, deliverEvent, type EventSubscription } from './event-push.js';
+import { appTicketEvent, deliverEvent, userTokensRevokedEvent, type EventIdentity, type EventSubscription, type RevocationDetails } from './event-push.js';
 import { echoOf, writeTransportFault, type MockFault } from './faults.js';
 import { consentPage, errorPage } from './pages.js';
 import { JSAPI_SHIM } from './jsapi-shim.js';
@@ -391,6 +391,23 @@ export class MockFeishu {
     const targets = this.subscriptions.filter((sub) => (sub.appId ?? this.app.appId) === appId);
     await Promise.all(targets.map((sub) => deliverEvent(sub, appTicketEvent(appId, ticket, sub))));
     return ticket;
+  }
+
+  /**
+   * Does what Feishu does when a user leaves, is frozen, or has the app's access revoked: ends
+   * the user's tokens for the app here, and delivers a signed `auth.user_access_token.revoked_v4`
+   * to the app's subscribed event URL(s). Resolves to each delivery's HTTP status.
+   */
+  async pushUserTokensRevoked(options: { user?: number; appId?: string } & EventIdentity & RevocationDetails = {}): Promise<number[]> {
+    const appId = options.appId ?? this.app.appId;
+    const index = options.user ?? 0;
+    const user = this.users[index];
+    if (!user) throw new Error(`no mock user ${index}`);
+    for (const grants of [this.userTokens, this.refreshTokens] as Map<string, { appId: string; user: number }>[]) {
+      for (const [key, grant] of grants) if (grant.appId === appId && grant.user === index) grants.delete(key);
+    }
+    const targets = this.subscriptions.filter((sub) => (sub.appId ?? this.app.appId) === appId);
+    return Promise.all(targets.map((sub) => deliverEvent(sub, userTokensRevokedEvent(appId, user, sub, options, options))));
   }
 
   /** Starts a login without a browser: returns the code Feishu would redirect with. */
