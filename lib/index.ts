@@ -10,6 +10,8 @@ export {
 } from './client-assertion.js';
 export { MissingIdError, parseProfile, type FeishuProfile, type FeishuUserInfo, type FeishuIdField } from './profile.js';
 export { TenantNotAllowedError } from './tenants.js';
+export { UnknownAppError } from './apps/many-apps.js';
+export type { FeishuApp, FeishuAppQuery, FeishuAppResolver } from './apps/app-options.js';
 export { decryptEvent, feishuEventHandler, type AppTicketEventInfo, type AppTicketStore, type FeishuEventHandler, type FeishuEventHandlerOptions } from './events.js';
 export { MemoryCache, type FeishuCache } from './cache.js';
 export { BRAND_HOSTS, FLOWS, type FeishuBrand, type FeishuFlow, type FeishuHosts } from './endpoints.js';
@@ -20,6 +22,7 @@ export type {
   FeishuCommonOptions,
   FeishuCredentials,
   FeishuKeylessCredentials,
+  FeishuManyAppsCredentials,
   FeishuStrategyOptions,
   FeishuStrategyOptionsWithRequest,
   FeishuVerifyFunction,
