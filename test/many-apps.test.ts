@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import supertest from 'supertest';
-import { FeishuStrategy, UnknownAppError, type FeishuApp, type FeishuStrategyOptions, type FeishuVerifyFunction } from '../lib/index.js';
+import { FeishuStrategy, UnknownAppError, type FeishuStrategyOptions, type FeishuVerifyFunction } from '../lib/index.js';
 import { startMockFeishu, type MockFeishu } from '../lib/testing/index.js';
 import { buildApp, consent, login as singleLogin, pathOf } from './helpers/app.js';
 import { appOn, buildManyApps, CALLBACK, mockApp, type Tenant } from './helpers/many-apps.js';
