@@ -167,7 +167,7 @@ describe('a code or state of another app', () => {
         cb(null, sessions.delete(provided), undefined);
       },
     };
-    const { agent } = buildManyApps(tenants, { state: undefined, store: forgetful });
+    const { agent } = buildManyApps(tenants, { state: undefined, store: forgetful as never });
     const callback = await consent(await start(agent, 'acme'));
     const res = await agent.get(pathOf(callback));
     assert.equal(res.status, 400);
@@ -325,7 +325,7 @@ describe('per-app state', () => {
         cb(null, saved.delete(provided), state);
       },
     };
-    const { app, strategy } = buildManyApps(tenants, { state: undefined, store });
+    const { app, strategy } = buildManyApps(tenants, { state: undefined, store: store as never });
     const agent = supertest.agent(app);
     assert.equal((await login(agent, 'acme')).status, 200);
     assert.deepEqual([...saved.values()], [], 'each state is used once');
