@@ -21,7 +21,7 @@ const strategy = new FeishuStrategy(
     appCacheSize: capacity,
     callbackURL: CALLBACK,
     state: true,
-  } as FeishuStrategyOptions,
+  },
   (_accessToken: string, _refreshToken: string, profile: FeishuProfile, done: (err: unknown, user?: unknown) => void) => done(null, profile),
 );
 const registry = (strategy as unknown as { apps: { registry: { size: number } } }).apps.registry;
