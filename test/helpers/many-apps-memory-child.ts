@@ -4,7 +4,7 @@
  * GC at the half and at the end. Run with `node --expose-gc --import tsx`.
  */
 import type { Request } from 'express';
-import { FeishuStrategy, type FeishuHosts, type FeishuProfile, type FeishuStrategyOptions } from '../../lib/index.js';
+import { FeishuStrategy, type FeishuHosts, type FeishuProfile } from '../../lib/index.js';
 
 const [hostsJson, countText, capacityText] = process.argv.slice(2);
 const hosts = JSON.parse(hostsJson ?? '{}') as FeishuHosts;
