@@ -4,7 +4,7 @@
  * GC at the half and at the end. Run with `node --expose-gc --import tsx`.
  */
 import type { Request } from 'express';
-import { FeishuStrategy, type FeishuHosts, type FeishuProfile } from '../../lib/index.js';
+import { FeishuStrategy, type FeishuHosts, type FeishuProfile, type FeishuVerifyFunction } from '../../lib/index.js';
 
 const [hostsJson, countText, capacityText] = process.argv.slice(2);
 const hosts = JSON.parse(hostsJson ?? '{}') as FeishuHosts;
@@ -22,7 +22,7 @@ const strategy = new FeishuStrategy(
     callbackURL: CALLBACK,
     state: true,
   },
-  (_accessToken: string, _refreshToken: string, profile: FeishuProfile, done: (err: unknown, user?: unknown) => void) => done(null, profile),
+  ((_accessToken, _refreshToken, profile, done) => done(null, profile)) satisfies FeishuVerifyFunction,
 );
 const registry = (strategy as unknown as { apps: { registry: { size: number } } }).apps.registry;
 
