@@ -101,7 +101,6 @@ export function parseProfile(
     id,
     displayName: json.name || json.en_name || '',
     openId,
-    ...(options.appId !== undefined && { appId: options.appId }),
     _raw: options.raw ?? JSON.stringify(json),
     _json: json,
   };
@@ -114,6 +113,7 @@ export function parseProfile(
     .filter(nonEmpty)
     .map((value) => ({ value }));
   if (photos.length) profile.photos = photos;
+  if (options.appId !== undefined) profile.appId = options.appId;
   if (nonEmpty(json.union_id)) profile.unionId = json.union_id;
   if (nonEmpty(json.user_id)) profile.userId = json.user_id;
   if (nonEmpty(json.tenant_key)) profile.tenantKey = json.tenant_key;
