@@ -252,6 +252,15 @@ export class FeishuStrategy extends OAuth2Strategy {
     const useStore = (store: AppStateStore) => {
       (this as unknown as { _stateStore: AppStateStore })._stateStore = store;
     };
+    // What runs after resolveApp runs outside the framework's own try: a throw there (a
+    // subclass's authorizationParams, say) reaches the error handler, as it would with one app.
+    const guarded = (run: () => void) => {
+      try {
+        run();
+      } catch (err) {
+        raise(err);
+      }
+    };
     if (!callback) {
       // A string `state` is sent as it is and saved nowhere (passport-oauth2), so it could not carry the app.
       if (typeof options?.state === 'string') {
@@ -267,7 +276,7 @@ export class FeishuStrategy extends OAuth2Strategy {
           }
           this.useApp(entry);
           useStore(savingApp(stateStore, entry.context.appId));
-          this.authenticateWith(req, options);
+          guarded(() => this.authenticateWith(req, options));
         },
         raise,
       );
@@ -287,7 +296,7 @@ export class FeishuStrategy extends OAuth2Strategy {
             else if (entry.context.appId !== appId) this.fail({ message: 'resolveApp answered another app than the one this sign-in started with.' }, 400);
             else {
               this.useApp(entry);
-              resume();
+              guarded(resume);
             }
           },
           raise,

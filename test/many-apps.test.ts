@@ -231,6 +231,21 @@ describe("resolveApp's own errors", () => {
     });
   }
 
+  test('a throw after resolveApp (a subclass hook) reaches the error handler, not the process', async () => {
+    const oops = new Error('authorizationParams failed');
+    const many = new FeishuStrategy({ resolveApp: () => tenants[0]?.app, state: true, callbackURL: CALLBACK }, verify);
+    const err = await new Promise<unknown>((resolve) => {
+      const probe = Object.create(many) as FeishuStrategy;
+      probe.authorizationParams = () => {
+        throw oops;
+      };
+      probe.error = resolve;
+      probe.redirect = () => resolve(undefined);
+      probe.authenticate({ query: {}, headers: {}, session: {} } as never, {});
+    });
+    assert.equal(err, oops);
+  });
+
   test('a malformed answer is a TypeError, not a request to Feishu', async () => {
     const { agent, errors } = buildManyApps(tenants, {}, () => ({ clientID: A.appId }));
     const res = await agent.get('/t/acme/login');
