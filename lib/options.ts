@@ -41,13 +41,21 @@ export interface FeishuManyAppsCredentials {
   appCacheSize?: number;
   /** The state is what binds a callback to its app: it cannot be turned off. */
   state?: true;
+  /** Belongs to each app: give it in `resolveApp`'s answer. */
   clientID?: never;
+  /** Belongs to each app: give it in `resolveApp`'s answer. */
   clientSecret?: never;
+  /** Belongs to each app: give it in `resolveApp`'s answer. */
   appId?: never;
+  /** Belongs to each app: give it in `resolveApp`'s answer. */
   appSecret?: never;
+  /** Belongs to each app: give it in `resolveApp`'s answer. */
   clientAssertion?: never;
+  /** Belongs to each app: give it in `resolveApp`'s answer. */
   domain?: never;
+  /** Belongs to each app: give it in `resolveApp`'s answer. */
   appType?: never;
+  /** Belongs to each app: give it in `resolveApp`'s answer. */
   appTicket?: never;
 }
 

@@ -173,7 +173,7 @@ describe('app state', () => {
     const asked: unknown[] = [];
     const results: unknown[] = [];
     readingApp(failing, (appId) => asked.push(appId)).verify({}, 'x', (...args: unknown[]) => results.push(args));
-    assert.deepEqual(asked, []);
+    assert.equal(asked.length, 0);
     assert.deepEqual(results, [[null, false, { message: 'Invalid authorization request state.' }]]);
 
     for (const state of [undefined, 'cli_app', { feishuAppId: '' }, { feishuAppId: 7 }, { appId: 'cli_app' }]) {
