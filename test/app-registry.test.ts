@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { parseProfile } from '../lib/index.js';
 import type { FeishuApp } from '../lib/apps/app-options.js';
 import { AppRegistry, DEFAULT_APP_CACHE_SIZE, secretFingerprint } from '../lib/apps/app-registry.js';
+import { UnknownAppError } from '../lib/apps/many-apps.js';
 import { keepsAppState, readingApp, savingApp, type AppStateStore } from '../lib/apps/app-state.js';
 
 function counting(capacity?: number) {
@@ -176,11 +177,11 @@ describe('app state', () => {
     assert.equal(asked.length, 0);
     assert.deepEqual(results, [[null, false, { message: 'Invalid authorization request state.' }]]);
 
-    for (const state of [undefined, 'cli_app', { feishuAppId: '' }, { feishuAppId: 7 }, { appId: 'cli_app' }]) {
+    for (const state of [undefined, null, 'cli_app', { feishuAppId: '' }, { feishuAppId: 7 }, { appId: 'cli_app' }]) {
       const plain: AppStateStore = { store: () => undefined, verify: (_req: unknown, _p: unknown, cb: unknown) => (cb as Cb)(null, true, state) };
       readingApp(plain, (appId) => asked.push(appId)).verify({}, 'x', () => undefined);
     }
-    assert.deepEqual(asked, [undefined, undefined, undefined, undefined, undefined]);
+    assert.deepEqual(asked, [undefined, undefined, undefined, undefined, undefined, undefined]);
   });
 
   test('an error from the store goes on to passport-oauth2', () => {
@@ -189,6 +190,19 @@ describe('app state', () => {
     const results: unknown[] = [];
     readingApp(broken, () => assert.fail('no app is read')).verify({}, 'x', (...args: unknown[]) => results.push(args[0]));
     assert.deepEqual(results, [oops]);
+  });
+});
+
+describe('UnknownAppError', () => {
+  test('names itself and the app, when the id looks like one', () => {
+    assert.equal(new UnknownAppError(undefined).name, 'UnknownAppError');
+    assert.equal(new UnknownAppError(undefined).message, 'No Feishu app signs in here.');
+    assert.equal(new UnknownAppError('cli_a1b2').message, 'No Feishu app cli_a1b2 is known here.');
+    assert.equal(new UnknownAppError('cli_a1b2').appId, 'cli_a1b2');
+    for (const id of ['<script>', 'x'.repeat(65), 'cli_a\n', ' cli_a', 'cli_a ']) {
+      assert.equal(new UnknownAppError(id).message, 'No Feishu app (id not shown) is known here.', id);
+    }
+    assert.equal(new UnknownAppError('x'.repeat(64)).message, `No Feishu app ${'x'.repeat(64)} is known here.`);
   });
 });
 

@@ -176,6 +176,12 @@ describe('a code or state of another app', () => {
 });
 
 describe('no such app', () => {
+  test('resolveApp answering null is a 404 failure too', async () => {
+    const { agent } = buildManyApps(tenants, {}, () => null);
+    assert.equal((await agent.get('/t/acme/login')).status, 404);
+    assert.equal(feishu.calls.authorize, 0);
+  });
+
   test('an unknown tenant is a 404 failure, with no request to Feishu', async () => {
     const { agent } = buildManyApps(tenants);
     const res = await agent.get('/t/initech/login');
@@ -394,6 +400,8 @@ describe('options', () => {
     assert.throws(() => construct({ state: false }), { name: 'TypeError', message: /state is what binds a callback/ });
     assert.throws(() => construct({ state: undefined }), { name: 'TypeError', message: /state is what binds a callback/ });
     assert.throws(() => construct({ store: false }), { name: 'TypeError', message: /state is what binds a callback/ });
+    assert.throws(() => construct({ state: false, store: true }), { name: 'TypeError', message: /state is what binds a callback/ });
+    assert.doesNotThrow(() => construct({ store: null }), 'state: true with no store object: passport-oauth2 store of its own');
   });
 
   test('a store that does not take the app state is a TypeError', () => {
@@ -404,7 +412,10 @@ describe('options', () => {
   test('resolveApp must be a function; appCacheSize a positive integer and only with resolveApp', () => {
     assert.throws(() => construct({ resolveApp: 'acme' }), { name: 'TypeError', message: /resolveApp must be a function/ });
     for (const appCacheSize of [0, -1, 1.5, '10']) assert.throws(() => construct({ appCacheSize }), { name: 'TypeError', message: /appCacheSize/ });
-    assert.throws(() => new FeishuStrategy({ clientID: 'cli_x', clientSecret: 's', appCacheSize: 5 } as unknown as FeishuStrategyOptions, verify), TypeError);
+    assert.throws(() => new FeishuStrategy({ clientID: 'cli_x', clientSecret: 's', appCacheSize: 5 } as unknown as FeishuStrategyOptions, verify), {
+      name: 'TypeError',
+      message: 'FeishuStrategy: appCacheSize goes with resolveApp',
+    });
   });
 
   test('the strategy as a whole has no app: appId is empty, endpoints/brand/appTokens are TypeErrors', () => {
