@@ -7,6 +7,8 @@ const SLOW = new Set([
   'redis.test.ts',
   'load.test.ts',
   'fuzz.test.ts',
+  // 2,000 sign-ins in a child process (~40 s); many-apps.test.ts and app-registry.test.ts cover the same code.
+  'many-apps-memory.test.ts',
   'package.test.ts',
   // The examples and the official SDK: what they prove of lib/ the lib suites prove faster.
   'example.test.ts',

@@ -102,6 +102,7 @@ export class FeishuTokenError extends TokenError implements FeishuErrorDetails {
  */
 const LOGIN_FAILURE_CODES: ReadonlySet<number> = new Set([
   20003, 20004, 20065, // code unknown, expired, used
+  20024, // code issued to another app (with many apps behind one callback, a code swapped in)
   20008, 20021, 20022, 20023, 20066, // user missing, resigned, frozen, not registered, bad status
   20010, // user outside the app's availability
   10213, 10228, // mini-program: code of another app, used or expired; user cannot see the app (code2session doc)

@@ -1,3 +1,4 @@
+import { UnknownAppError } from './apps/many-apps.js';
 import { MemoryCache } from './cache.js';
 import { oncePerEvent, type CacheErrorPolicy } from './event-dedup.js';
 import type { AppTicketEventInfo, AppTicketStore } from './events.js';
@@ -64,13 +65,24 @@ export function eventActor(actions: EventActions): (event: ReceivedEvent) => Pro
   // For stores that bring no de-duplication of their own (stand-ins written by the app).
   const fallbackSeen = new MemoryCache();
 
-  function targetOf(event: ReceivedEvent): AppTicketStore {
+  function targetOf(event: ReceivedEvent): { readonly target: AppTicketStore; readonly appId: string } {
     const appId = event.body.app_id ?? event.header?.app_id;
-    const target = actions.strategies.find((s) => s.appId === appId);
+    // A strategy with resolveApp (appId '') takes any app it resolves; an app it does not know is refused there.
+    const target = typeof appId === 'string' && appId ? (actions.strategies.find((s) => s.appId === appId) ?? actions.strategies.find((s) => s.appId === '')) : undefined;
     // Refused rather than acknowledged: the event passed this URL's keys, so an app no
     // strategy serves is a set-up mistake, which Feishu's delivery log then shows.
-    if (!target) throw new EventRejected(404, `no strategy for app ${String(appId)}`);
-    return target;
+    if (!target || typeof appId !== 'string') throw new EventRejected(404, `no strategy for app ${String(appId)}`);
+    return { target, appId };
+  }
+
+  /** A strategy's answer for an app `resolveApp` does not know is the same set-up mistake: 404. */
+  async function forApp<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof UnknownAppError) throw new EventRejected(404, err.message);
+      throw err;
+    }
   }
 
   function infoOf(event: ReceivedEvent): AppTicketEventInfo {
@@ -83,10 +95,10 @@ export function eventActor(actions: EventActions): (event: ReceivedEvent) => Pro
   }
 
   async function appTicket(event: ReceivedEvent): Promise<string> {
-    const target = targetOf(event);
+    const { target, appId } = targetOf(event);
     const ticket = event.body.app_ticket;
     if (typeof ticket !== 'string' || !ticket) throw new EventRejected(400, 'app_ticket event without a ticket');
-    const taken = await target.saveAppTicket(ticket, infoOf(event));
+    const taken = await forApp(() => target.saveAppTicket(ticket, { ...infoOf(event), appId }));
     // Feishu retries anything but a 200, so a replay is acknowledged and left without effect.
     return taken === false ? IGNORED : SUCCESS;
   }
@@ -94,12 +106,12 @@ export function eventActor(actions: EventActions): (event: ReceivedEvent) => Pro
   async function revocation(event: ReceivedEvent): Promise<string> {
     const listener = actions.onUserTokensRevoked;
     if (!listener) return SUCCESS;
-    const target = targetOf(event);
+    const { target, appId } = targetOf(event);
     if (!event.header) throw new EventRejected(400, 'revocation event without a 2.0 header');
-    const info = infoOf(event);
+    const info = { ...infoOf(event), appId };
     let revoked;
     try {
-      revoked = readRevocation({ header: event.header, event: event.body }, target.appId, info.createdAt, Date.now());
+      revoked = readRevocation({ header: event.header, event: event.body }, appId, info.createdAt, Date.now());
     } catch (err) {
       if (err instanceof InvalidRevocationEvent) throw new EventRejected(400, err.message);
       throw err;
@@ -109,8 +121,8 @@ export function eventActor(actions: EventActions): (event: ReceivedEvent) => Pro
       return true;
     };
     const taken = target.handleEventOnce
-      ? await target.handleEventOnce(info, () => listener(revoked))
-      : await oncePerEvent(fallbackSeen, `passport-feishu:${target.appId}:events`, info, act);
+      ? await forApp(() => target.handleEventOnce!(info, () => listener(revoked)))
+      : await oncePerEvent(fallbackSeen, `passport-feishu:${appId}:events`, info, act);
     return taken ? SUCCESS : IGNORED;
   }
 

@@ -15,11 +15,13 @@ export interface AppTicketEventInfo {
   readonly eventId?: string;
   /** What to do when the cache cannot tell whether the event was seen before; absent means `'retry'`. */
   readonly onCacheError?: CacheErrorPolicy;
+  /** The app the event is for (its `app_id`): a strategy with `resolveApp` serves many, and needs to know which. */
+  readonly appId?: string;
 }
 
 /** What the handler needs of a strategy (a `FeishuStrategy` is one): where its app's tickets go, and its memory of events. */
 export interface AppTicketStore {
-  /** The app id (`cli_…`) the strategy signs in for. */
+  /** The app id (`cli_…`) the strategy signs in for; '' for a strategy with `resolveApp`, which takes any app's events it resolves. */
   readonly appId: string;
   /**
    * Keeps `ticket` unless the event was seen before or is older than the ticket kept.

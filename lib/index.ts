@@ -10,6 +10,8 @@ export {
 } from './client-assertion.js';
 export { MissingIdError, parseProfile, type FeishuProfile, type FeishuUserInfo, type FeishuIdField } from './profile.js';
 export { TenantNotAllowedError } from './tenants.js';
+export { UnknownAppError } from './apps/many-apps.js';
+export type { FeishuApp, FeishuAppQuery, FeishuAppResolver } from './apps/app-options.js';
 export { decryptEvent, feishuEventHandler, type AppTicketEventInfo, type AppTicketStore, type FeishuEventHandler, type FeishuEventHandlerOptions } from './events.js';
 export { feishuEventDispatcherHandlers, type FeishuDispatcherEvent, type FeishuDispatcherHandler, type FeishuDispatcherHandlerOptions, type FeishuDispatcherHandlers } from './event-dispatcher.js';
 export { USER_TOKENS_REVOKED, type UserTokensRevoked, type UserTokensRevokedListener } from './revocation.js';
@@ -27,6 +29,7 @@ export type {
   FeishuCommonOptions,
   FeishuCredentials,
   FeishuKeylessCredentials,
+  FeishuManyAppsCredentials,
   FeishuStrategyOptions,
   FeishuStrategyOptionsWithRequest,
   FeishuVerifyFunction,

@@ -6,6 +6,7 @@ import type { FeishuTokenParams } from './client.js';
 import type { FeishuFlow, FeishuHosts } from './endpoints.js';
 import type { FeishuIdField, FeishuProfile } from './profile.js';
 import type { FeishuStateStore } from './state/cookie-state-store.js';
+import type { FeishuAppResolver } from './apps/app-options.js';
 
 export type { VerifyCallback };
 
@@ -39,8 +40,40 @@ export interface ClientAssertionNeedsFlowV3 {
   readonly 'clientAssertion needs flow: v3 (and no appType: store)': never;
 }
 
-/** The app's credentials: App ID and App Secret (under OAuth's names or Feishu's), or a keyless app's assertion provider. */
-export type FeishuCredentials = (SecretCredentials & { clientAssertion?: ClientAssertionNeedsFlowV3 }) | FeishuKeylessCredentials;
+/**
+ * Many apps behind one strategy (docs/many-apps.md): `resolveApp` answers each sign-in's app, and
+ * the per-app options (credentials, `domain`, `appType`, `appTicket`) come from it, never from here.
+ */
+export interface FeishuManyAppsCredentials {
+  /** Finds the app of a sign-in, a callback (by the `appId` saved with the state), a refresh or a ticket. */
+  resolveApp: FeishuAppResolver;
+  /** How many apps are kept built (their app-token managers, clients); the least recently used is rebuilt on its next use. Default 1000. */
+  appCacheSize?: number;
+  /** The state is what binds a callback to its app: it cannot be turned off. */
+  state?: true;
+  /** Belongs to each app: give it in `resolveApp`'s answer. */
+  clientID?: never;
+  /** Belongs to each app: give it in `resolveApp`'s answer. */
+  clientSecret?: never;
+  /** Belongs to each app: give it in `resolveApp`'s answer. */
+  appId?: never;
+  /** Belongs to each app: give it in `resolveApp`'s answer. */
+  appSecret?: never;
+  /** Belongs to each app: give it in `resolveApp`'s answer. */
+  clientAssertion?: never;
+  /** Belongs to each app: give it in `resolveApp`'s answer. */
+  domain?: never;
+  /** Belongs to each app: give it in `resolveApp`'s answer. */
+  appType?: never;
+  /** Belongs to each app: give it in `resolveApp`'s answer. */
+  appTicket?: never;
+}
+
+/** The app's credentials: App ID and App Secret (under OAuth's names or Feishu's), or a keyless app's assertion provider, or `resolveApp`. */
+export type FeishuCredentials =
+  | (SecretCredentials & { clientAssertion?: ClientAssertionNeedsFlowV3; resolveApp?: never; appCacheSize?: never })
+  | (FeishuKeylessCredentials & { resolveApp?: never; appCacheSize?: never })
+  | FeishuManyAppsCredentials;
 
 /** Where the app_ticket of a store app comes from: a value, or a function asked at each token fetch. */
 export type AppTicketSource = string | (() => string | undefined | Promise<string | undefined>);

@@ -37,8 +37,14 @@ export interface FeishuProfile extends Profile {
   /** email then enterprise_email. Admin-entered and unverified: never key accounts on them. */
   emails?: Array<{ value: string; type?: string }>;
   photos?: Array<{ value: string }>;
-  /** Unique per user per app. */
+  /** Unique per user per app: key accounts on `appId` and `openId` together when several apps sign users in. */
   openId: string;
+  /**
+   * The App ID (`cli_…`) the user signed in through; `openId` is only unique within it. The
+   * strategy sets it on every profile (with `resolveApp`, the app of that sign-in);
+   * `parseProfile` sets it when given the `appId` option.
+   */
+  appId?: string;
   /** Unique per user across the apps of one developer. */
   unionId?: string;
   /** The tenant's employee id; needs the `contact:user.employee_id:readonly` permission. */
@@ -89,7 +95,7 @@ function nonEmpty(value: string | undefined): value is string {
  */
 export function parseProfile(
   json: FeishuUserInfo,
-  options: { provider: 'feishu' | 'lark'; idField?: FeishuIdField; raw?: string },
+  options: { provider: 'feishu' | 'lark'; idField?: FeishuIdField; raw?: string; appId?: string },
 ): FeishuProfile {
   const idField = options.idField ?? 'open_id';
   const openId = json.open_id || json.sub || '';
@@ -113,6 +119,7 @@ export function parseProfile(
     .filter(nonEmpty)
     .map((value) => ({ value }));
   if (photos.length) profile.photos = photos;
+  if (options.appId !== undefined) profile.appId = options.appId;
   if (nonEmpty(json.union_id)) profile.unionId = json.union_id;
   if (nonEmpty(json.user_id)) profile.userId = json.user_id;
   if (nonEmpty(json.tenant_key)) profile.tenantKey = json.tenant_key;

@@ -147,3 +147,34 @@ export class BrokenFeishuAuthStrategy extends PassportStrategy(FeishuStrategy, '
 export function requestType(req: Request): string {
   return req.method;
 }
+
+// Many apps: resolveApp answers each sign-in's app, with inferred verify parameters.
+new FeishuStrategy(
+  {
+    resolveApp: ({ req, appId }) => (appId ?? req?.hostname) ? { clientID: 'cli_x', clientSecret: 'secret', domain: 'lark' as const } : null,
+    appCacheSize: 500,
+    callbackURL: '/cb',
+    state: true,
+  },
+  (_at, _rt, profile, done) => done(null, { appId: profile.appId, openId: profile.openId }),
+);
+
+// @ts-expect-error with resolveApp, the credentials belong to each app
+new FeishuStrategy({ resolveApp: () => null, clientID: 'cli_x', state: true }, (_at, _rt, _profile, done) => {
+  done(null);
+});
+
+// @ts-expect-error with resolveApp, the domain belongs to each app
+new FeishuStrategy({ resolveApp: () => null, domain: 'lark', state: true }, (_at, _rt, _profile, done) => {
+  done(null);
+});
+
+// @ts-expect-error with resolveApp, the state cannot be turned off
+new FeishuStrategy({ resolveApp: () => null, state: false }, (_at, _rt, _profile, done) => {
+  done(null);
+});
+
+// @ts-expect-error appCacheSize goes with resolveApp
+new FeishuStrategy({ ...credentials, appCacheSize: 5 }, (_at, _rt, _profile, done) => {
+  done(null);
+});

@@ -16,6 +16,9 @@ const NAMES = {
   appId: true,
   appSecret: true,
   clientAssertion: true,
+  // Many apps (options.ts `FeishuManyAppsCredentials`).
+  resolveApp: true,
+  appCacheSize: true,
 
   // Read by passport-oauth2 itself (its lib/strategy.js).
   callbackURL: true,

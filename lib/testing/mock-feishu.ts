@@ -345,6 +345,20 @@ export class MockFeishu {
   /** Sets every request count in `calls` back to zero. */
   resetCalls(): void {
     for (const key of Object.keys(this.calls) as MockEndpoint[]) this.calls[key] = 0;
+    this.appCalls.clear();
+  }
+
+  /** Requests per endpoint made as `appId` (app tokens and user-token grants, once the app is known), since start or `resetCalls()`. */
+  callsOf(appId: string): Partial<Record<MockEndpoint, number>> {
+    return { ...this.appCalls.get(appId) };
+  }
+
+  private readonly appCalls = new Map<string, Partial<Record<MockEndpoint, number>>>();
+
+  private countFor(appId: string, endpoint: MockEndpoint): void {
+    const calls = this.appCalls.get(appId) ?? {};
+    calls[endpoint] = (calls[endpoint] ?? 0) + 1;
+    this.appCalls.set(appId, calls);
   }
 
   /** The next `times` requests to `endpoint` meet `fault` instead of a normal answer. */
@@ -666,6 +680,7 @@ export class MockFeishu {
   private async appAccessToken(req: IncomingMessage, res: ServerResponse, kind: 'internal' | 'store' | 'tenant'): Promise<void> {
     const body = await readBody(req);
     const app = this.appOf(body);
+    this.countFor(app.appId, kind === 'store' ? 'storeAppAccessToken' : kind === 'tenant' ? 'tenantAccessToken' : 'appAccessToken');
     const isStore = (app.type ?? 'internal') === 'store';
     if (kind === 'store' && !isStore) throw new MockError(10014, 'app unauthorized: self-built apps use app_access_token/internal');
     if (kind !== 'store' && isStore) throw new MockError(10014, 'app unauthorized: store apps need an app_ticket');
@@ -804,6 +819,7 @@ export class MockFeishu {
     const body = await readBody(req);
     // The oldest clients put the app token in the body (feishu-api.md §2.2).
     const app = this.appOfToken(bearerOf(req) ?? field(body.fields, 'app_access_token'));
+    this.countFor(app.appId, grantType === 'authorization_code' ? 'v1Token' : 'v1Refresh');
     if (body.kind !== 'json') throw new MockError(20001, 'Invalid request. Please check request param: the body must be JSON.');
     if (field(body.fields, 'grant_type') !== grantType) throw new MockError(20036, 'The grant_type passed is not supported.');
     const grant =
@@ -867,6 +883,7 @@ export class MockFeishu {
     if (methods.length > 1) throw new MockError(20070, 'Multiple authentication methods were provided. Please only use one to proceed.');
     const app = this.apps.find((a) => a.appId === field(f, 'client_id'));
     if (!app) throw new MockError(20048, 'The specified app does not exist.');
+    this.countFor(app.appId, `${version}Token`);
     this.checkBrand(app);
     // Only v3 knows client assertions (node-sdk 1.74, feishu-api.md §10.4); v2 wants the secret.
     if (version === 'v3' && (f.client_assertion !== undefined || f.client_assertion_type !== undefined)) this.checkAssertion(app, f);
