@@ -100,6 +100,8 @@ const DEMO = { username: 'demo', password: 'demo' };
 export const SESSION_LIFETIME_MS = { signingIn: 10 * 60 * 1000, signedIn: 7 * 24 * 3600 * 1000 } as const;
 
 const JSON_ROUTE = '/auth/feishu/inapp';
+/** A Feishu mini-program posts its tt.login code here (docs/mini-program.md). */
+const MINI_PROGRAM_ROUTE = '/auth/feishu/mini-program';
 
 /** The strategy refuses longer codes too; checking here keeps this route's own answer. */
 const MAX_CODE_LENGTH = 2048;
@@ -188,6 +190,8 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
   // In-app codes come from tt.requestAccess, bound to no redirect URL: so no callbackURL (no
   // redirect_uri is sent) and no state (there is no redirect round trip to protect).
   passport.use(new FeishuStrategy({ ...credentials, name: 'feishu-inapp', state: false, passReqToCallback: true }, verify));
+  // A mini-program's code comes from tt.login and is exchanged through tokenLoginValidate: no redirect, no state.
+  passport.use(new FeishuStrategy({ ...credentials, name: 'feishu-mini-program', flow: 'mini-program', passReqToCallback: true }, verify));
   // Scan-to-sign-in: the QR SDK's goto is the suite authorize URL (the official sample's), so
   // this strategy uses the suite flow whatever `flow` the button uses. Its own session key keeps
   // its state apart from the button's when both authorize pages share a host (the mock).
@@ -252,7 +256,7 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
     const text = 'Too many attempts from your network. Please wait a few minutes and try again.';
     // Under app.use('/auth'), req.path is the part after the mount point.
     const route = req.baseUrl + req.path;
-    if (route === JSON_ROUTE || route.startsWith('/auth/feishu-qr/goto') || route.startsWith(EVENTS_PATH)) res.status(429).json({ error: text });
+    if (route === JSON_ROUTE || route === MINI_PROGRAM_ROUTE || route.startsWith('/auth/feishu-qr/goto') || route.startsWith(EVENTS_PATH)) res.status(429).json({ error: text });
     else res.status(429).send(errorPage(site, { title: 'Too many attempts', text }));
   });
   app.post('/login/password', limits.password);
@@ -355,38 +359,44 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
   app.get('/inapp', (_req, res) => {
     res.send(inAppPage(site, { appId: feishu.appId, jssdkURL: feishu.jssdkURL }));
   });
-  app.post(JSON_ROUTE, sameOriginOnly(crossSiteJson), parseBody(express.json({ limit: '4kb' }), badBodyJson), (req, res, next) => {
-    // The strategy reads `req.query.code` before `req.body.code`. This route takes its code
-    // from the body only, so a query string (a second code, an `error`) is refused outright.
-    if (Object.keys(req.query).length > 0) {
-      res.status(400).json({ error: 'Send the code in the JSON body, with no query string.' });
-      return;
-    }
-    const code = (req.body as { code?: unknown } | undefined)?.code;
-    if (typeof code !== 'string' || !code || code.length > MAX_CODE_LENGTH) {
-      res.status(400).json({ error: 'POST {"code": "…"} from tt.requestAccess as JSON.' });
-      return;
-    }
-    passport.authenticate('feishu-inapp', (err: unknown, user?: Express.User | false | null, info?: unknown, status?: unknown) => {
-      if (err) {
-        next(err);
+  /** Signs in with the code in a JSON body, through `strategy`, and answers JSON: the in-app page and a mini-program. */
+  const signInWithPostedCode =
+    (strategy: string, hint: string): Handler =>
+    (req, res, next) => {
+      // The strategy reads `req.query.code` before `req.body.code`. This route takes its code
+      // from the body only, so a query string (a second code, an `error`) is refused outright.
+      if (Object.keys(req.query).length > 0) {
+        res.status(400).json({ error: 'Send the code in the JSON body, with no query string.' });
         return;
       }
-      if (!user) {
-        const reason = failed(req, info, status);
-        res.status(401).json({ error: failureText(reason, site.brand), reason });
+      const code = (req.body as { code?: unknown } | undefined)?.code;
+      if (typeof code !== 'string' || !code || code.length > MAX_CODE_LENGTH) {
+        res.status(400).json({ error: hint });
         return;
       }
-      req.logIn(user, (loginErr: unknown) => {
-        if (loginErr) {
-          next(loginErr);
+      passport.authenticate(strategy, (err: unknown, user?: Express.User | false | null, info?: unknown, status?: unknown) => {
+        if (err) {
+          next(err);
           return;
         }
-        const account = user as Account;
-        res.json({ user: { id: account.id, name: account.name } });
-      });
-    })(req, res, next);
-  });
+        if (!user) {
+          const reason = failed(req, info, status);
+          res.status(401).json({ error: failureText(reason, site.brand), reason });
+          return;
+        }
+        req.logIn(user, (loginErr: unknown) => {
+          if (loginErr) {
+            next(loginErr);
+            return;
+          }
+          const account = user as Account;
+          res.json({ user: { id: account.id, name: account.name } });
+        });
+      })(req, res, next);
+    };
+  app.post(JSON_ROUTE, sameOriginOnly(crossSiteJson), parseBody(express.json({ limit: '4kb' }), badBodyJson), signInWithPostedCode('feishu-inapp', 'POST {"code": "…"} from tt.requestAccess as JSON.'));
+  // tt.request comes from the Feishu client, not from one of our pages: no same-origin check, the code is the proof.
+  app.post(MINI_PROGRAM_ROUTE, parseBody(express.json({ limit: '4kb' }), badBodyJson), signInWithPostedCode('feishu-mini-program', 'POST {"code": "…"} from tt.login as JSON.'));
 
   app.get('/profile', (req, res) => {
     const account = currentAccount(req);
@@ -421,7 +431,7 @@ export function createExampleApp(options: ExampleAppOptions): express.Express {
     }
     const status = incident.upstream ? 502 : 500;
     const text = `We could not sign you in because of a problem on our side${incident.upstream ? ` or at ${site.brand}` : ''}. Please try again in a moment.`;
-    if (req.path === JSON_ROUTE) res.status(status).json({ error: text, reference: incident.ref, feishuLogId: incident.feishuLogId });
+    if (req.path === JSON_ROUTE || req.path === MINI_PROGRAM_ROUTE) res.status(status).json({ error: text, reference: incident.ref, feishuLogId: incident.feishuLogId });
     else res.status(status).send(errorPage(site, { title: 'Something went wrong', text, ref: incident.ref, feishuLogId: incident.feishuLogId }));
   };
   app.use(onError);

@@ -422,3 +422,33 @@ describe("Feishu's errors stay in the server log", () => {
     assertSupportCanFindIt(logId, ref, /"transport":"not-json"/);
   });
 });
+
+describe('the mini-program route', () => {
+  let example: RunningExample;
+  before(async () => {
+    example = await startExample();
+  });
+  after(() => example.close());
+
+  test("a tt.login code signs in through tokenLoginValidate and answers JSON; a used code is 401 with the example's own text", async () => {
+    const { mock } = example;
+    const code = mock.issueCode(); // what tt.login hands the mini-program
+    mock.resetCalls();
+    // No Sec-Fetch-Site: tt.request comes from the Feishu client, not from one of our pages.
+    const res = await example.visitor().post('/auth/feishu/mini-program').send({ code });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.user.name, mock.users[0]!.name);
+    assert.equal(mock.calls.minaLogin, 1);
+    const again = await example.visitor().post('/auth/feishu/mini-program').send({ code });
+    assert.equal(again.status, 401);
+    assert.equal(again.body.reason, 'code');
+  });
+
+  test('no code, or a code in the query: 400 and no call to Feishu', async () => {
+    const { mock } = example;
+    const calls = mock.serverCalls;
+    assert.equal((await example.visitor().post('/auth/feishu/mini-program').send({})).status, 400);
+    assert.equal((await example.visitor().post(`/auth/feishu/mini-program?code=${mock.issueCode()}`).send({ code: 'x' })).status, 400);
+    assert.equal(mock.serverCalls, calls);
+  });
+});
