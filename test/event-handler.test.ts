@@ -325,8 +325,8 @@ describe('app_ticket events', () => {
     assert.deepEqual((await send({ strategies: app, ...OPTIONS }, json(v1Ticket()))).body, { msg: 'success' });
     assert.deepEqual((await send({ strategies: app, ...OPTIONS }, json(v2Ticket()))).body, { msg: 'success' });
     assert.deepEqual(app.saved, [
-      { ticket: 'ticket-v1', info: { createdAt: 1700000000500, eventId: 'evt-v1' } },
-      { ticket: 'ticket-v2', info: { createdAt: 1700000000000, eventId: 'evt-v2' } },
+      { ticket: 'ticket-v1', info: { createdAt: 1700000000500, eventId: 'evt-v1', appId: APP } },
+      { ticket: 'ticket-v2', info: { createdAt: 1700000000000, eventId: 'evt-v2', appId: APP } },
     ]);
   });
 
@@ -334,7 +334,7 @@ describe('app_ticket events', () => {
     const app = store();
     const res = await sendSealed({ strategies: app, encryptKey: KEY, verificationToken: TOKEN }, sealedJson(v2Ticket()));
     assert.deepEqual(res.body, { msg: 'success' });
-    assert.deepEqual(app.saved, [{ ticket: 'ticket-v2', info: { createdAt: 1700000000000, eventId: 'evt-v2' } }]);
+    assert.deepEqual(app.saved, [{ ticket: 'ticket-v2', info: { createdAt: 1700000000000, eventId: 'evt-v2', appId: APP } }]);
   });
 
   test('each ticket goes to the strategy of its app only', async () => {
@@ -394,7 +394,7 @@ describe('app_ticket events', () => {
       const app = store();
       const res = await send({ strategies: app, ...OPTIONS }, json(v1Ticket({ header })));
       assert.equal(res.status, 200, json(header));
-      assert.deepEqual(app.saved, [{ ticket: 'ticket-v1', info: { createdAt: 1700000000500, eventId: 'evt-v1' } }]);
+      assert.deepEqual(app.saved, [{ ticket: 'ticket-v1', info: { createdAt: 1700000000500, eventId: 'evt-v1', appId: APP } }]);
     }
   });
 
@@ -422,7 +422,7 @@ describe('app_ticket events', () => {
   });
 });
 
-describe('event time and id, as saveAppTicket gets them', () => {
+describe('event time, id and app, as saveAppTicket gets them', () => {
   const OPTIONS = { verificationToken: TOKEN };
 
   async function infoOf(fields: Record<string, unknown>, schema: '1.0' | '2.0' = '1.0'): Promise<AppTicketEventInfo> {
@@ -449,22 +449,22 @@ describe('event time and id, as saveAppTicket gets them', () => {
       [1700000000000, 1700000000000],
     ];
     for (const [ts, createdAt] of cases) {
-      assert.deepEqual(await infoOf({ ts }), { createdAt, eventId: 'evt-v1' }, json(ts));
-      assert.deepEqual(await infoOf({ create_time: ts }, '2.0'), { createdAt, eventId: 'evt-v2' }, json(ts));
+      assert.deepEqual(await infoOf({ ts }), { createdAt, eventId: 'evt-v1', appId: APP }, json(ts));
+      assert.deepEqual(await infoOf({ create_time: ts }, '2.0'), { createdAt, eventId: 'evt-v2', appId: APP }, json(ts));
     }
   });
 
   test('a time that is blank, not positive, not finite or not a number is none', async () => {
     for (const ts of ['', '   ', '0', 0, '-5', -1700000000, 'Infinity', '1e400', 'NaN', 'abc', true, null, ['1700000000'], {}, undefined]) {
-      assert.deepEqual(await infoOf({ ts }), { createdAt: undefined, eventId: 'evt-v1' }, json(ts));
-      assert.deepEqual(await infoOf({ create_time: ts }, '2.0'), { createdAt: undefined, eventId: 'evt-v2' }, json(ts));
+      assert.deepEqual(await infoOf({ ts }), { createdAt: undefined, eventId: 'evt-v1', appId: APP }, json(ts));
+      assert.deepEqual(await infoOf({ create_time: ts }, '2.0'), { createdAt: undefined, eventId: 'evt-v2', appId: APP }, json(ts));
     }
   });
 
   test('an event id that is not a non-empty string is none', async () => {
     for (const id of ['', 5, null, true, ['evt'], undefined]) {
-      assert.deepEqual(await infoOf({ uuid: id }), { createdAt: 1700000000500, eventId: undefined }, json(id));
-      assert.deepEqual(await infoOf({ event_id: id }, '2.0'), { createdAt: 1700000000000, eventId: undefined }, json(id));
+      assert.deepEqual(await infoOf({ uuid: id }), { createdAt: 1700000000500, eventId: undefined, appId: APP }, json(id));
+      assert.deepEqual(await infoOf({ event_id: id }, '2.0'), { createdAt: 1700000000000, eventId: undefined, appId: APP }, json(id));
     }
   });
 });

@@ -179,7 +179,7 @@ describe('finding 10: de-duplication fails closed when the cache cannot be read'
     const [accepting, retrying] = infos as Record<string, unknown>[];
     assert.equal(accepting?.onCacheError, 'accept');
     assert.equal(accepting?.eventId, 'evt-replayed');
-    assert.deepEqual(Object.keys(retrying ?? {}).sort(), ['createdAt', 'eventId']);
+    assert.deepEqual(Object.keys(retrying ?? {}).sort(), ['appId', 'createdAt', 'eventId']);
   });
 
   test('the error behind the 500 says which cache call failed, and carries its cause', async () => {
