@@ -1,10 +1,9 @@
-import { InternalOAuthError } from 'passport-oauth2';
 import { readAnswer } from './answers.js';
 import type { AppTokenManager } from './app-token.js';
 import { assertionProof, secretProof, type ClientAssertionProvider, type ClientProof } from './client-assertion.js';
 import type { ClientAuth, FlowSpec } from './endpoints.js';
 import { FeishuAPIError, FeishuTokenError, oauthErrorFor } from './errors.js';
-import { requestFeishu, TransportError, type FeishuResponse } from './http.js';
+import { requestFeishu, transportFailure, type FeishuResponse, type TransportError } from './http.js';
 import { pickUserInfo, type FeishuUserInfo } from './profile.js';
 import type { HeldSecrets } from './secrets.js';
 
@@ -58,7 +57,13 @@ interface Sender {
   request(
     url: string,
     body: Readonly<Record<string, string>>,
-    auth: { bearer?: string; credentials: Readonly<Record<string, string>>; headers?: Readonly<Record<string, string>>; timeout: number },
+    auth: {
+      bearer?: string;
+      credentials: Readonly<Record<string, string>>;
+      headers?: Readonly<Record<string, string>>;
+      timeout: number;
+      vetLogId: (logId: string) => string | undefined;
+    },
   ): Promise<FeishuResponse>;
 }
 
@@ -66,15 +71,15 @@ interface Sender {
 const SEND: Readonly<Record<ClientAuth, Sender>> = {
   app_access_token: {
     appToken: true,
-    request: (url, body, { bearer, timeout }) => requestFeishu({ url, method: 'POST', bearer, json: body }, timeout),
+    request: (url, body, { bearer, timeout, vetLogId }) => requestFeishu({ url, method: 'POST', bearer, json: body, vetLogId }, timeout),
   },
   client_secret_json: {
     appToken: false,
-    request: (url, body, { credentials, headers, timeout }) => requestFeishu({ url, method: 'POST', json: { ...body, ...credentials }, headers }, timeout),
+    request: (url, body, { credentials, headers, timeout, vetLogId }) => requestFeishu({ url, method: 'POST', json: { ...body, ...credentials }, headers, vetLogId }, timeout),
   },
   client_secret_form: {
     appToken: false,
-    request: (url, body, { credentials, headers, timeout }) => requestFeishu({ url, method: 'POST', form: { ...body, ...credentials }, headers }, timeout),
+    request: (url, body, { credentials, headers, timeout, vetLogId }) => requestFeishu({ url, method: 'POST', form: { ...body, ...credentials }, headers, vetLogId }, timeout),
   },
 };
 
@@ -101,46 +106,52 @@ export class FeishuClient {
   async refresh(refreshToken: string, narrowTo?: string): Promise<FeishuTokenSet> {
     const body: Record<string, string> = { grant_type: 'refresh_token', refresh_token: refreshToken };
     if (narrowTo) body.scope = narrowTo;
-    try {
-      const { accessToken, refreshToken: next, expiresIn, refreshExpiresIn, scope, params } = await this.grant(this.options.refreshURL, body, 'Failed to refresh access token');
-      return { accessToken, refreshToken: next, expiresIn, refreshExpiresIn, scope, params };
-    } catch (err) {
-      if (err instanceof TransportError) throw new InternalOAuthError('Failed to refresh access token', err);
-      throw err;
-    }
+    const { accessToken, refreshToken: next, expiresIn, refreshExpiresIn, scope, params } = await this.grant(this.options.refreshURL, body, 'Failed to refresh access token');
+    return { accessToken, refreshToken: next, expiresIn, refreshExpiresIn, scope, params };
   }
 
   async userInfo(accessToken: string): Promise<FeishuUserInfo> {
+    const { secrets } = this.options;
     let res: FeishuResponse;
     try {
+      const vetLogId = (logId: string) => secrets.logId(logId, accessToken);
       // Stryker disable next-line StringLiteral: Node's http sends GET when the method is empty, so '' behaves the same
-      res = await requestFeishu({ url: this.options.userInfoURL, method: 'GET', bearer: accessToken }, this.options.timeout);
+      res = await requestFeishu({ url: this.options.userInfoURL, method: 'GET', bearer: accessToken, vetLogId }, this.options.timeout);
     } catch (err) {
-      throw new InternalOAuthError('Failed to fetch user profile', err);
+      // requestFeishu rejects with TransportErrors only.
+      throw transportFailure('Failed to fetch user profile', err as TransportError);
     }
     const read = readAnswer(this.options.flow.userInfo.answer, res.body, res.status);
     if (!read.ok) {
       throw new FeishuAPIError('Failed to fetch user profile', {
         feishuCode: read.feishuCode,
-        msg: this.options.secrets.scrub(read.msg, accessToken),
+        msg: secrets.scrub(read.msg, accessToken),
         logId: res.logId,
-        status: res.status,
+        feishuStatus: res.status,
       });
     }
     return pickUserInfo(read.fields);
   }
 
   private async grant(url: string, body: Record<string, string>, context: string): Promise<TokenResult> {
-    const { flow, timeout, appTokens } = this.options;
+    const { flow, timeout, appTokens, secrets } = this.options;
     const sender = SEND[flow.token.clientAuth];
     // Before the request: a provider that fails means no request at all.
     const proof = await this.proof(url);
+    const sent = [body.code, body.code_verifier, body.refresh_token, proof.secret];
+    const vetLogId = (logId: string) => secrets.logId(logId, ...sent);
     // Parsing happens inside the attempt so a rejected app token, reported in the body
     // with HTTP 200, reaches the manager's drop-and-retry.
     const attempt = async (bearer?: string): Promise<TokenResult> => {
-      const res = await sender.request(proof.url, body, { bearer, credentials: proof.fields, headers: proof.headers, timeout });
+      let res: FeishuResponse;
+      try {
+        res = await sender.request(proof.url, body, { bearer, credentials: proof.fields, headers: proof.headers, timeout, vetLogId });
+      } catch (err) {
+        // Wrapped here, not by passport-oauth2, so that the error keeps its 502/504 (requestFeishu rejects with TransportErrors only).
+        throw transportFailure(context, err as TransportError);
+      }
       const read = readAnswer(flow.token.answer, res.body, res.status, 'access_token');
-      if (!read.ok) throw this.tokenError(context, read, res, [body.code, body.code_verifier, body.refresh_token, proof.secret]);
+      if (!read.ok) throw this.tokenError(context, read, res, sent);
       return this.tokenResult(read.fields);
     };
     return sender.appToken ? appTokens.use(attempt) : attempt();
@@ -179,7 +190,7 @@ export class FeishuClient {
       feishuCode: read.feishuCode,
       msg: this.options.secrets.scrub(read.msg, ...sent),
       logId: res.logId,
-      status: res.status,
+      feishuStatus: res.status,
     });
   }
 }
