@@ -37,6 +37,9 @@ export type ClientAssertionFailure = 'provider_failed' | 'empty_assertion' | 'in
  */
 export class ClientAssertionError extends Error {
   override readonly name = 'ClientAssertionError';
+  /** 500: the app's own provider or its answer failed, not Feishu (nor a gateway). */
+  readonly status = 500;
+  readonly statusCode = 500;
   constructor(
     readonly code: ClientAssertionFailure,
     message: string,

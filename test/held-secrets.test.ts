@@ -35,4 +35,53 @@ describe('HeldSecrets', () => {
     const held = new HeldSecrets(APP_SECRET);
     assert.equal(held.scrub('code abcdef12 verifier zyxwv987', 'abcdef12', undefined, 'zyxwv987'), 'code [redacted] verifier [redacted]');
   });
+
+  test('a base64, base64url or hex run that decodes to a secret is cut whole; other runs stay', () => {
+    const held = new HeldSecrets(APP_SECRET);
+    const form = `grant_type=authorization_code&client_secret=${APP_SECRET}&code=abc`;
+    const b64 = Buffer.from(form).toString('base64');
+    for (const quoted of [
+      b64,
+      Buffer.from(form).toString('base64url'),
+      Buffer.from(form).toString('hex'),
+      Buffer.from(`x${form}`).toString('base64').slice(4), // a quote that does not start on a base64 group
+      encodeURIComponent(Buffer.from(`${form}??>>`).toString('base64')), // + / = percent-encoded
+      Buffer.from(`${form}???`).toString('base64').replace(/\//g, '\\/'), // / JSON-escaped
+    ]) {
+      assert.equal(held.scrub(`echo: ${quoted} end`), 'echo: [redacted] end', quoted);
+    }
+    const logId = '20261127214200ABCDEF0123456789';
+    const plain = Buffer.from('nothing to hide in here at all').toString('base64');
+    assert.equal(held.scrub(`log ${logId} ${plain}`), `log ${logId} ${plain}`);
+  });
+
+  test('the values one request sent are found in base64 too, and so is anything token-shaped', () => {
+    const held = new HeldSecrets(APP_SECRET);
+    assert.equal(held.scrub(`q ${Buffer.from('code=sent-code-123').toString('base64')}`, 'sent-code-123'), 'q [redacted]');
+    assert.equal(held.scrub(`q ${Buffer.from('Bearer u-abcdefgh12345').toString('base64')}`), 'q [redacted]');
+  });
+
+  test('HTML character references are read as the characters they stand for', () => {
+    const held = new HeldSecrets('Sec/ret+"quoted"&<b>~42=');
+    const secret = 'Sec/ret+"quoted"&<b>~42=';
+    const decimal = [...secret].map((c) => `&#${c.charCodeAt(0)};`).join('');
+    const hex = [...secret].map((c) => `&#X${c.charCodeAt(0).toString(16)};`).join('');
+    const named = secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+    const twice = named.replace(/&/g, '&amp;');
+    for (const quoted of [decimal, hex, named, twice]) assert.equal(held.scrub(`a ${quoted} b`), 'a [redacted] b', quoted);
+    assert.equal(held.scrub('a &#60;b&#x3E; &amp; &#99999999; &bogus;'), 'a <b> & &#99999999; &bogus;');
+  });
+
+  test('a keyless app holds no secret: nothing of its messages is cut but what a request sent', () => {
+    const held = new HeldSecrets(undefined);
+    assert.equal(held.scrub('nothing secret here, the placeholder is not held'), 'nothing secret here, the placeholder is not held');
+  });
+
+  test('a log id is shown whole or not at all', () => {
+    const held = new HeldSecrets('AppSecret0123');
+    assert.equal(held.logId('2026ABCDEF'), '2026ABCDEF');
+    assert.equal(held.logId(undefined), undefined);
+    assert.equal(held.logId('2026AppSecret0123'), undefined);
+    assert.equal(held.logId('2026sentcode', 'sentcode'), undefined);
+  });
 });
