@@ -1,10 +1,11 @@
 import { readAnswer } from './answers.js';
 import type { AppTokenManager } from './app-token.js';
-import { assertionProof, secretProof, type ClientAssertionProvider, type ClientProof } from './client-assertion.js';
+import { assertionProof, secretProof, type ClientProof } from './client-assertion.js';
 import type { ClientAuth, FlowSpec } from './endpoints.js';
 import { FeishuAPIError, FeishuTokenError, oauthErrorFor } from './errors.js';
 import { requestFeishu, transportFailure, type FeishuResponse, type TransportError } from './http.js';
 import { pickUserInfo, type FeishuUserInfo } from './profile.js';
+import type { KeylessAssertion } from './keyless.js';
 import type { HeldSecrets } from './secrets.js';
 
 /** A token answer as Feishu sent it (v1 `data`, v2/v3 top level, suite bare JSON). */
@@ -45,7 +46,7 @@ export interface FeishuClientOptions {
   readonly clientID: string;
   readonly clientSecret: string;
   /** Keyless apps (v3): authenticate each token request with an assertion from this provider instead of the secret. */
-  readonly clientAssertion?: ClientAssertionProvider | undefined;
+  readonly clientAssertion?: KeylessAssertion | undefined;
   readonly timeout: number;
   readonly appTokens: AppTokenManager;
   readonly secrets: HeldSecrets;
@@ -160,7 +161,7 @@ export class FeishuClient {
   /** The app's credentials for one token request: the assertion of a keyless app, else the secret. */
   private proof(url: string): ClientProof | Promise<ClientProof> {
     const { clientID, clientSecret, clientAssertion } = this.options;
-    return clientAssertion ? assertionProof(clientAssertion, clientID, url) : secretProof(clientID, clientSecret, url);
+    return clientAssertion ? assertionProof(clientAssertion.provider, clientID, url, clientAssertion) : secretProof(clientID, clientSecret, url);
   }
 
   private tokenResult(fields: Readonly<Record<string, unknown>>): TokenResult {

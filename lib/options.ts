@@ -23,6 +23,11 @@ export type FeishuKeylessCredentials = (
 ) & {
   /** Returns a fresh signed assertion for an audience (the accounts host); see README "Keyless apps". */
   clientAssertion: ClientAssertionProvider;
+  /**
+   * Lets the provider's `targetInfo` name a proxy on a loopback or link-local address
+   * (localhost, 127.0.0.0/8, ::1, 169.254.0.0/16, fe80::/10), which is refused otherwise. For tests.
+   */
+  allowLoopbackProxy?: boolean;
   /** Client assertions exist only at Feishu's /oauth/v3/token. */
   flow: 'v3';
   /** Keyless apps are self-built apps. */
@@ -30,7 +35,7 @@ export type FeishuKeylessCredentials = (
 };
 
 /** The app's credentials: App ID and App Secret (under OAuth's names or Feishu's), or a keyless app's assertion provider. */
-export type FeishuCredentials = (SecretCredentials & { clientAssertion?: never }) | FeishuKeylessCredentials;
+export type FeishuCredentials = (SecretCredentials & { clientAssertion?: never; allowLoopbackProxy?: never }) | FeishuKeylessCredentials;
 
 /** Where the app_ticket of a store app comes from: a value, or a function asked at each token fetch. */
 export type AppTicketSource = string | (() => string | undefined | Promise<string | undefined>);
