@@ -189,6 +189,21 @@ describe('requestFeishu: answers', () => {
     assert.equal(await get('/good'), `2026-${'A'.repeat(58)}z`);
   });
 
+  test('a settled request leaves no timer behind, answered or failed: nothing keeps the process alive until the timeout', async () => {
+    handlers.set('/quick', (_req, res) => json(res, 200, {}));
+    handlers.set('/page', (_req, res) => {
+      res.writeHead(502, { 'content-type': 'text/html' });
+      res.end('<html>502</html>');
+    });
+    // Timers that keep the event loop alive; kept-alive sockets' idle timers do not.
+    const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+    const before = timers();
+    await requestFeishu({ url: `${origin}/quick`, method: 'GET' }, NO_TIMEOUT);
+    assert.equal(timers(), before, 'after an answer');
+    await transportError(requestFeishu({ url: `${origin}/page`, method: 'GET' }, NO_TIMEOUT));
+    assert.equal(timers(), before, 'after a failure');
+  });
+
   test('calls one after another reuse one kept-alive connection', async () => {
     handlers.set('/ping', (req, res) => json(res, 200, { port: req.socket.remotePort }));
     const ports = [];
