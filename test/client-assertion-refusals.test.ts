@@ -128,6 +128,7 @@ describe('what a failing provider threw', () => {
   });
 
   test('a thrown value that is not an Error becomes an Error saying it, scrubbed', async () => {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a provider may reject with anything
     const err = (await assertionProof(() => Promise.reject(`token ${jwt}`), 'cli_app', TOKEN_URL).catch((e: unknown) => e)) as ClientAssertionError;
     assert.equal((err.cause as Error).name, 'Error');
     assert.equal((err.cause as Error).message, 'token [redacted]');
