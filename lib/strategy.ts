@@ -112,8 +112,8 @@ export class FeishuStrategy extends OAuth2Strategy {
     const { clientID, clientSecret, clientAssertion } = credentialsOf(options);
     const flowName = options.flow ?? 'v1';
     const flow = Object.hasOwn(FLOWS, flowName) ? FLOWS[flowName] : undefined;
-    // A keyless app (clientAssertion) has no secret; the placeholder is never sent nor shown.
-    // Stryker disable next-line StringLiteral: with clientAssertion the client sends the assertion instead, and app tokens (v1/suite only) never fetch, so no value of it can be observed
+    // A keyless app (clientAssertion) has no secret; the placeholder is never sent, shown nor held (HeldSecrets gets clientSecret).
+    // Stryker disable next-line StringLiteral: with clientAssertion the client sends the assertion instead, app tokens (v1 only) never fetch, and HeldSecrets holds clientSecret, so no value of it can be observed
     const secret = clientSecret ?? '';
     if (!flow) throw new TypeError(`FeishuStrategy: flow must be one of ${Object.keys(FLOWS).join(', ')}, got ${JSON.stringify(flowName)}`);
     const domain = options.domain ?? 'feishu';
@@ -153,7 +153,7 @@ export class FeishuStrategy extends OAuth2Strategy {
     this.cache = cache;
     this.ticketKey = appTicketKey(hosts, clientID);
     // A keyless app holds no secret; its assertions are scrubbed per request (client.ts).
-    const secrets = new HeldSecrets(secret);
+    const secrets = new HeldSecrets(clientSecret);
     this.appTokens = new AppTokenManager({
       source: appTokenSource({ clientID, clientSecret: secret, hosts, cache, timeout, appType: options.appType, appTicket: options.appTicket, url: endpoints.appAccessToken }),
       cache,
@@ -347,7 +347,6 @@ function unwrap(err: Error): Error {
  * parameter values are percent-encoded, so `&client_id=` cannot occur inside one.
  */
 function toAppIdURL(location: string): string {
-  // Stryker disable next-line Regex: node-oauth appends client_id after response_type, so `response_type=code` is never last; `$` keeps the edit right for any URL
   return location.replace(/([?&])response_type=code(?:&|$)/, '$1').replace(/([?&])client_id=/, '$1app_id=');
 }
 

@@ -45,6 +45,8 @@ describe('the default timeout', () => {
       () => undefined,
     );
     let outcome: unknown;
+    // Read through a function: the type checker would keep `outcome` narrowed across the clock's ticks.
+    const settled = (): unknown => outcome;
     void strategy.appTokens.get().then(
       () => (outcome = 'answered'),
       (err: unknown) => (outcome = err),
@@ -52,12 +54,13 @@ describe('the default timeout', () => {
     await received;
     mock.timers.tick(9_999);
     await turn();
-    assert.equal(outcome, undefined, 'still waiting at 9 999 ms');
+    assert.equal(settled(), undefined, 'still waiting at 9 999 ms');
     mock.timers.tick(1);
     await turn();
-    assert.notEqual(outcome, undefined, 'failed at 10 000 ms');
-    assert.ok(outcome instanceof InternalOAuthError, String(outcome));
-    const cause = outcome.oauthError;
+    const err = settled();
+    assert.notEqual(err, undefined, 'failed at 10 000 ms');
+    assert.ok(err instanceof InternalOAuthError, String(err));
+    const cause = err.oauthError;
     assert.ok(cause instanceof TransportError);
     assert.equal(cause.kind, 'timeout');
     assert.match(cause.message, /\b10000 ms\b/);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { FeishuStrategy } from '../lib/index.js';
 import { HeldSecrets } from '../lib/secrets.js';
 
 /**
@@ -83,5 +84,18 @@ describe('HeldSecrets', () => {
     assert.equal(held.logId(undefined), undefined);
     assert.equal(held.logId('2026AppSecret0123'), undefined);
     assert.equal(held.logId('2026sentcode', 'sentcode'), undefined);
+  });
+});
+
+describe('what a strategy holds', () => {
+  /** The HeldSecrets a strategy scrubs its messages with (a private field: nothing else tells `undefined` from a placeholder). */
+  const heldBy = (strategy: FeishuStrategy) => (strategy as unknown as { feishu: { options: { secrets: HeldSecrets } } }).feishu.options.secrets;
+  const verify = () => undefined;
+
+  test('a keyless app holds no secret at all, not even a placeholder; an app with a secret holds it', () => {
+    const keyless = new FeishuStrategy({ clientID: 'cli_keyless', flow: 'v3', clientAssertion: () => 'a.b.c' }, verify);
+    assert.deepStrictEqual(heldBy(keyless), new HeldSecrets(undefined));
+    const classic = new FeishuStrategy({ clientID: 'cli_classic', clientSecret: APP_SECRET }, verify);
+    assert.deepStrictEqual(heldBy(classic), new HeldSecrets(APP_SECRET));
   });
 });
