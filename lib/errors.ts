@@ -209,7 +209,8 @@ function decodeEntities(text: string): string {
   for (let round = 0; round < ENTITY_ROUNDS; round += 1) {
     out = out.replace(ENTITY, (entity, decimal: string | undefined, hex: string | undefined, name: string | undefined) => {
       if (name !== undefined) return NAMED_ENTITIES[name.toLowerCase()] ?? entity;
-      const point = decimal !== undefined ? Number(decimal) : parseInt(hex ?? '', 16);
+      // One of the two numbers matched; Number() reads `0x…` as hex.
+      const point = Number(decimal ?? `0x${hex as string}`);
       return point <= 0x10ffff ? String.fromCodePoint(point) : entity;
     });
   }
@@ -223,11 +224,15 @@ function decodeEntities(text: string): string {
 const ENCODED_RUN = /(?:[A-Za-z0-9_+/-]|%2[BF]|\\\/){16,}(?:=|%3D){0,2}/gi;
 const HEX_RUN = /[0-9a-f]{16,}/gi;
 
-/** What `run` may say once decoded: base64 from each of its first four characters (the quote may not start on a group), hex from each of its first two. */
+/**
+ * What `run` may say once decoded: base64 from each of its first four characters (the quote may
+ * not start on a group), hex from each of its first two. Node's base64 decoder skips what is not
+ * base64 (`=`, a `%3D`), so only the escapes inside a run need undoing.
+ */
 function decodingsOf(run: string): string[] {
-  const base64 = run.replace(/%2B/gi, '+').replace(/%2F|\\\//gi, '/').replace(/%3D|=/gi, '');
-  const out = [0, 1, 2, 3].map((skip) => Buffer.from(base64.slice(skip), 'base64').toString('utf8'));
-  for (const hex of run.match(HEX_RUN) ?? []) out.push(Buffer.from(hex, 'hex').toString('utf8'), Buffer.from(hex.slice(1), 'hex').toString('utf8'));
+  const base64 = run.replace(/%2B/gi, '+').replace(/%2F|\\\//gi, '/');
+  const out = [0, 1, 2, 3].map((skip) => Buffer.from(base64.slice(skip), 'base64').toString());
+  for (const [hex] of run.matchAll(HEX_RUN)) out.push(Buffer.from(hex, 'hex').toString(), Buffer.from(hex.slice(1), 'hex').toString());
   return out;
 }
 

@@ -152,8 +152,10 @@ describe('requestFeishu: answers', () => {
       res.writeHead(502, { 'content-type': 'text/html', 'x-tt-logid': 'AppSecret42' });
       res.end('<html>502</html>');
     });
+    handlers.set('/none', (_req, res) => json(res, 200, {}));
     const vetted: string[] = [];
     const vetLogId = (logId: string) => (vetted.push(logId), logId.includes('Secret') ? undefined : logId);
+    assert.equal((await requestFeishu({ url: `${origin}/none`, method: 'GET', vetLogId }, NO_TIMEOUT)).logId, undefined);
     assert.equal((await requestFeishu({ url: `${origin}/quoted`, method: 'GET', vetLogId }, NO_TIMEOUT)).logId, undefined);
     const err = await transportError(requestFeishu({ url: `${origin}/quoted-html`, method: 'GET', vetLogId }, NO_TIMEOUT));
     assert.equal(err.logId, undefined);
