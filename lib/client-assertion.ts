@@ -94,12 +94,6 @@ export interface ProxyPolicy {
   readonly allowLoopbackProxy?: boolean | undefined;
 }
 
-/** The first two bytes of an IPv4 address, from its dotted form. */
-function ipv4Head(address: string): [number, number] {
-  const [a = -1, b = -1] = address.split('.').map(Number);
-  return [a, b];
-}
-
 /**
  * Whether `hostname` (as WHATWG URL normalizes it: IPv4 in dotted decimal, IPv6 in brackets,
  * lower case) names this machine or its link: localhost, 127/8, 0/8, 169.254/16, ::1, ::,
@@ -109,7 +103,8 @@ export function isLoopbackOrLinkLocal(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
   if (host === 'localhost' || host.endsWith('.localhost')) return true;
   if (isIPv4(host)) {
-    const [a, b] = ipv4Head(host);
+    // isIPv4 accepts only four dotted numbers.
+    const [a, b] = host.split('.').map(Number) as [number, number];
     return a === 127 || a === 0 || (a === 169 && b === 254);
   }
   if (!isIPv6(host)) return false;
@@ -117,7 +112,7 @@ export function isLoopbackOrLinkLocal(hostname: string): boolean {
   // URL writes ::ffff:127.0.0.1 as ::ffff:7f00:1.
   const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
   if (!mapped) return false;
-  const high = parseInt(mapped[1] ?? '', 16);
+  const high = parseInt(mapped[1] as string, 16);
   return isLoopbackOrLinkLocal(`${high >> 8}.${high & 0xff}.0.0`);
 }
 
