@@ -86,10 +86,10 @@ const TRANSPORTS: Readonly<Record<string, { readonly agent: HttpAgent; readonly 
   'https:': { agent: new HttpsAgent(KEEP_ALIVE), send: httpsRequest },
 };
 
-function encode(req: FeishuRequest): { body?: string; headers: Record<string, string | number> } {
+function encode(req: FeishuRequest): { body?: string; headers?: Record<string, string | number> } {
   if (req.json) return withBody(JSON.stringify(req.json), 'application/json; charset=utf-8');
   if (req.form) return withBody(new URLSearchParams(req.form).toString(), 'application/x-www-form-urlencoded');
-  return { headers: {} };
+  return {};
 }
 
 /**
