@@ -75,13 +75,13 @@ function feishuFields(err: unknown): { fields: Record<string, string | number | 
   if (err instanceof FeishuTokenError || err instanceof FeishuAPIError) {
     const oauthError = err instanceof FeishuTokenError && typeof err.code === 'string' && OAUTH_ERROR.test(err.code) ? err.code : undefined;
     const logId = safeLogId(err.logId);
-    return { fields: { feishuCode: err.feishuCode, oauthError, httpStatus: err.status, feishuLogId: logId }, logId, upstream: true };
+    return { fields: { feishuCode: err.feishuCode, oauthError, httpStatus: err.feishuStatus, feishuLogId: logId }, logId, upstream: true };
   }
   if (err instanceof InternalOAuthError) {
     const inner: unknown = err.oauthError;
     if (inner instanceof TransportError) {
       const logId = safeLogId(inner.logId);
-      return { fields: { transport: inner.kind, path: inner.path, httpStatus: inner.status, feishuLogId: logId }, logId, upstream: true };
+      return { fields: { transport: inner.kind, path: inner.path, httpStatus: inner.feishuStatus, feishuLogId: logId }, logId, upstream: true };
     }
     return { fields: {}, logId: undefined, upstream: true };
   }

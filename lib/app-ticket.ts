@@ -99,7 +99,7 @@ export function appTokenSource(options: AppTokenSourceOptions): AppTokenSource {
           feishuCode: TICKET_REJECTED,
           msg: 'no app_ticket yet for this store app; Feishu was asked to resend it to the event URL',
           logId: undefined,
-          status: 0,
+          feishuStatus: 0,
         });
       }
       return { ...credentials, app_ticket: ticket };

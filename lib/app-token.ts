@@ -1,7 +1,6 @@
-import { InternalOAuthError } from 'passport-oauth2';
 import type { FeishuCache } from './cache.js';
 import { FeishuAPIError } from './errors.js';
-import { requestFeishu, TransportError } from './http.js';
+import { requestFeishu, TransportError, transportFailure } from './http.js';
 import type { HeldSecrets } from './secrets.js';
 
 /**
@@ -96,9 +95,9 @@ export class AppTokenManager {
     let res;
     const body = await source.body();
     try {
-      res = await requestFeishu({ url: source.url, method: 'POST', json: body }, timeout);
+      res = await requestFeishu({ url: source.url, method: 'POST', json: body, vetLogId: (logId) => secrets.logId(logId, body.app_ticket) }, timeout);
     } catch (err) {
-      if (err instanceof TransportError) throw new InternalOAuthError('Failed to obtain app_access_token', err);
+      if (err instanceof TransportError) throw transportFailure('Failed to obtain app_access_token', err);
       throw err;
     }
     const answer = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as Record<string, unknown>;
@@ -112,7 +111,7 @@ export class AppTokenManager {
         feishuCode,
         msg: secrets.scrub(typeof answer.msg === 'string' ? answer.msg : 'answer without app_access_token', body.app_ticket),
         logId: res.logId,
-        status: res.status,
+        feishuStatus: res.status,
       });
     }
     secrets.holdAppToken(token);

@@ -71,7 +71,7 @@ export function resolveCallbackURL(req: RequestLike, callbackURL: string, proxy:
 /** The first value of a header that may be repeated or a comma-separated list (one per proxy hop). */
 function first(value: string | string[] | undefined): string | undefined {
   const raw = Array.isArray(value) ? value[0] : value;
-  // Stryker disable next-line OptionalChaining: split() returns at least one element; `?.` only satisfies noUncheckedIndexedAccess.
-  const head = raw?.split(',', 1)[0]?.trim();
-  return head || undefined;
+  // split() returns one element here: the loop runs once, or not at all when there is no header.
+  for (const head of raw?.split(',', 1) ?? []) return head.trim() || undefined;
+  return undefined;
 }

@@ -1,11 +1,11 @@
-import { InternalOAuthError } from 'passport-oauth2';
 import { readAnswer } from './answers.js';
 import type { AppTokenManager } from './app-token.js';
-import { assertionProof, secretProof, type ClientAssertionProvider, type ClientProof } from './client-assertion.js';
+import { assertionProof, secretProof, type ClientProof } from './client-assertion.js';
 import type { ClientAuth, FlowSpec } from './endpoints.js';
 import { FeishuAPIError, FeishuTokenError, oauthErrorFor } from './errors.js';
-import { requestFeishu, TransportError, type FeishuResponse } from './http.js';
+import { requestFeishu, transportFailure, type FeishuResponse, type TransportError } from './http.js';
 import { pickUserInfo, type FeishuUserInfo } from './profile.js';
+import type { KeylessAssertion } from './keyless.js';
 import type { HeldSecrets } from './secrets.js';
 import { reauthorizationReason } from './refresh/reasons.js';
 import { ReauthorizationRequiredError } from './refresh/reauthorization-error.js';
@@ -52,7 +52,7 @@ export interface FeishuClientOptions {
   readonly clientID: string;
   readonly clientSecret: string;
   /** Keyless apps (v3): authenticate each token request with an assertion from this provider instead of the secret. */
-  readonly clientAssertion?: ClientAssertionProvider | undefined;
+  readonly clientAssertion?: KeylessAssertion | undefined;
   readonly timeout: number;
   readonly appTokens: AppTokenManager;
   readonly secrets: HeldSecrets;
@@ -64,7 +64,13 @@ interface Sender {
   request(
     url: string,
     body: Readonly<Record<string, string>>,
-    auth: { bearer?: string; credentials: Readonly<Record<string, string>>; headers?: Readonly<Record<string, string>>; timeout: number },
+    auth: {
+      bearer?: string;
+      credentials: Readonly<Record<string, string>>;
+      headers?: Readonly<Record<string, string>>;
+      timeout: number;
+      vetLogId: (logId: string) => string | undefined;
+    },
   ): Promise<FeishuResponse>;
 }
 
@@ -72,15 +78,15 @@ interface Sender {
 const SEND: Readonly<Record<ClientAuth, Sender>> = {
   app_access_token: {
     appToken: true,
-    request: (url, body, { bearer, timeout }) => requestFeishu({ url, method: 'POST', bearer, json: body }, timeout),
+    request: (url, body, { bearer, timeout, vetLogId }) => requestFeishu({ url, method: 'POST', bearer, json: body, vetLogId }, timeout),
   },
   client_secret_json: {
     appToken: false,
-    request: (url, body, { credentials, headers, timeout }) => requestFeishu({ url, method: 'POST', json: { ...body, ...credentials }, headers }, timeout),
+    request: (url, body, { credentials, headers, timeout, vetLogId }) => requestFeishu({ url, method: 'POST', json: { ...body, ...credentials }, headers, vetLogId }, timeout),
   },
   client_secret_form: {
     appToken: false,
-    request: (url, body, { credentials, headers, timeout }) => requestFeishu({ url, method: 'POST', form: { ...body, ...credentials }, headers }, timeout),
+    request: (url, body, { credentials, headers, timeout, vetLogId }) => requestFeishu({ url, method: 'POST', form: { ...body, ...credentials }, headers, vetLogId }, timeout),
   },
 };
 
@@ -130,55 +136,61 @@ export class FeishuClient {
   async refresh(refreshToken: string, narrowTo?: string, refreshExpiresAt?: number): Promise<FeishuTokenSet> {
     const body: Record<string, string> = { grant_type: 'refresh_token', refresh_token: refreshToken };
     if (narrowTo) body.scope = narrowTo;
-    try {
-      const { accessToken, refreshToken: next, expiresIn, refreshExpiresIn, expiresAt, refreshExpiresAt: nextExpiresAt, scope, params } = await this.grant(
-        this.options.refreshURL,
-        body,
-        'Failed to refresh access token',
-        refreshExpiresAt,
-      );
-      return { accessToken, refreshToken: next, expiresIn, refreshExpiresIn, expiresAt, refreshExpiresAt: nextExpiresAt, scope, params };
-    } catch (err) {
-      if (err instanceof TransportError) throw new InternalOAuthError('Failed to refresh access token', err);
-      throw err;
-    }
+    const { accessToken, refreshToken: next, expiresIn, refreshExpiresIn, expiresAt, refreshExpiresAt: nextExpiresAt, scope, params } = await this.grant(
+      this.options.refreshURL,
+      body,
+      'Failed to refresh access token',
+      refreshExpiresAt,
+    );
+    return { accessToken, refreshToken: next, expiresIn, refreshExpiresIn, expiresAt, refreshExpiresAt: nextExpiresAt, scope, params };
   }
 
   async userInfo(accessToken: string): Promise<FeishuUserInfo> {
+    const { secrets } = this.options;
     let res: FeishuResponse;
     try {
+      const vetLogId = (logId: string) => secrets.logId(logId, accessToken);
       // Stryker disable next-line StringLiteral: Node's http sends GET when the method is empty, so '' behaves the same
-      res = await requestFeishu({ url: this.options.userInfoURL, method: 'GET', bearer: accessToken }, this.options.timeout);
+      res = await requestFeishu({ url: this.options.userInfoURL, method: 'GET', bearer: accessToken, vetLogId }, this.options.timeout);
     } catch (err) {
-      throw new InternalOAuthError('Failed to fetch user profile', err);
+      // requestFeishu rejects with TransportErrors only.
+      throw transportFailure('Failed to fetch user profile', err as TransportError);
     }
     const read = readAnswer(this.options.flow.userInfo.answer, res.body, res.status);
     if (!read.ok) {
       throw new FeishuAPIError('Failed to fetch user profile', {
         feishuCode: read.feishuCode,
-        msg: this.options.secrets.scrub(read.msg, accessToken),
+        msg: secrets.scrub(read.msg, accessToken),
         logId: res.logId,
-        status: res.status,
+        feishuStatus: res.status,
       });
     }
     return pickUserInfo(read.fields);
   }
 
   private async grant(url: string, body: Record<string, string>, context: string, refreshExpiresAt?: number): Promise<TokenResult> {
-    const { flow, timeout, appTokens } = this.options;
+    const { flow, timeout, appTokens, secrets } = this.options;
     const sender = SEND[flow.token.clientAuth];
     // Before the request: a provider that fails means no request at all.
     const proof = await this.proof(url);
+    const sent = [body.code, body.code_verifier, body.refresh_token, proof.secret];
+    const vetLogId = (logId: string) => secrets.logId(logId, ...sent);
     // Parsing happens inside the attempt so a rejected app token, reported in the body
     // with HTTP 200, reaches the manager's drop-and-retry.
     const attempt = async (bearer?: string): Promise<TokenResult> => {
-      const res = await sender.request(proof.url, body, { bearer, credentials: proof.fields, headers: proof.headers, timeout });
+      let res: FeishuResponse;
+      try {
+        res = await sender.request(proof.url, body, { bearer, credentials: proof.fields, headers: proof.headers, timeout, vetLogId });
+      } catch (err) {
+        // Wrapped here, not by passport-oauth2, so that the error keeps its 502/504 (requestFeishu rejects with TransportErrors only).
+        throw transportFailure(context, err as TransportError);
+      }
       const read = readAnswer(flow.token.answer, res.body, res.status, 'access_token');
       if (!read.ok) {
         // A refusal of a refresh that no retry can fix says so in its type (lib/refresh/reasons.ts).
         const reason = body.grant_type === 'refresh_token' ? reauthorizationReason(read.feishuCode, refreshExpiresAt) : undefined;
         // An answer that fails yet carries secrets (a mini-program's session_key) must not quote them either.
-        throw this.tokenError(context, read, res, [body.code, body.code_verifier, body.refresh_token, proof.secret, ...answerSecrets(res.body)], reason);
+        throw this.tokenError(context, read, res, [...sent, ...answerSecrets(res.body)], reason);
       }
       return this.tokenResult(read.fields);
     };
@@ -188,7 +200,7 @@ export class FeishuClient {
   /** The app's credentials for one token request: the assertion of a keyless app, else the secret. */
   private proof(url: string): ClientProof | Promise<ClientProof> {
     const { clientID, clientSecret, clientAssertion } = this.options;
-    return clientAssertion ? assertionProof(clientAssertion, clientID, url) : secretProof(clientID, clientSecret, url);
+    return clientAssertion ? assertionProof(clientAssertion.provider, clientID, url, clientAssertion) : secretProof(clientID, clientSecret, url);
   }
 
   private tokenResult(fields: Readonly<Record<string, unknown>>): TokenResult {
@@ -234,7 +246,7 @@ export class FeishuClient {
       feishuCode: read.feishuCode,
       msg: this.options.secrets.scrub(read.msg, ...sent),
       logId: res.logId,
-      status: res.status,
+      feishuStatus: res.status,
     };
     return reason ? new ReauthorizationRequiredError(reason, context, oauthError, details) : new FeishuTokenError(context, oauthError, details);
   }

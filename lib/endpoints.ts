@@ -94,7 +94,6 @@ const USER_INFO: FlowSpec['userInfo'] = { host: 'open', path: '/open-apis/authen
 
 /** Standard OAuth 2.0 (authen v2); v3 differs only in where the token endpoint lives. */
 const V2: FlowSpec = {
-  // Stryker disable next-line StringLiteral: only `=== 'app_id'` is read (strategy.ts); any other value keeps passport-oauth2's own client_id.
   authorize: { host: 'accounts', path: '/open-apis/authen/v1/authorize', clientIdParam: 'client_id' },
   token: { host: 'open', path: '/open-apis/authen/v2/oauth/token', clientAuth: 'client_secret_json', answer: 'oauth' },
   refresh: { host: 'open', path: '/open-apis/authen/v2/oauth/token' },
@@ -129,7 +128,6 @@ export const FLOWS: Readonly<Record<FeishuFlow, FlowSpec>> = {
     clientAssertion: true,
   },
   suite: {
-    // Stryker disable next-line StringLiteral: only `=== 'app_id'` is read (strategy.ts); any other value keeps passport-oauth2's own client_id.
     authorize: { host: 'passport', path: '/suite/passport/oauth/authorize', clientIdParam: 'client_id' },
     token: { host: 'passport', path: '/suite/passport/oauth/token', clientAuth: 'client_secret_form', answer: 'bare' },
     // feishu-api.md §9.5: the suite refresh grant is inferred from RFC 6749, not documented.

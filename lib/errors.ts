@@ -6,10 +6,13 @@ export interface FeishuErrorDetails {
   readonly feishuCode: number | undefined;
   /** Feishu's `msg` / `error_description`, with anything token-like removed. */
   readonly msg: string;
-  /** The `X-Tt-Logid` header, which Feishu support asks for. */
+  /**
+   * The `X-Tt-Logid` header, which Feishu support asks for: only a log id's shape, and never
+   * one that quotes a secret (then `undefined`).
+   */
   readonly logId: string | undefined;
-  /** HTTP status of the answer (Feishu sends most errors with 200). */
-  readonly status: number;
+  /** HTTP status of Feishu's answer (Feishu sends most errors with 200); `status` is the app's own. */
+  readonly feishuStatus: number;
   /** How to fix the classic mistakes, when the code is one of them. */
   readonly hint: string | undefined;
 }
@@ -41,25 +44,46 @@ const HINTS: Readonly<Record<number, string>> = {
 };
 
 export function hintFor(code: number | undefined): string | undefined {
-  // Stryker disable next-line ConditionalExpression: HINTS has no key "undefined", so HINTS[undefined] is undefined too; the check is there for the type checker.
-  return code === undefined ? undefined : HINTS[code];
+  // NaN is no key of HINTS: an answer without a code has no hint.
+  return HINTS[code ?? NaN];
 }
 
+/**
+ * What an error of this package means for the HTTP answer of the app that caught it: Express's
+ * final handler, Koa's `ctx.onerror` and Fastify read `status` or `statusCode`. Feishu refusing
+ * or failing is a bad gateway (502), Feishu not answering in time a gateway timeout (504);
+ * Feishu's own HTTP status, usually 200, is in `feishuStatus`.
+ */
+export interface HttpMeaning {
+  /** The HTTP status the app should answer with (502, 504, …). */
+  readonly status: number;
+  /** Same as `status`, under the name Fastify and some Express handlers read. */
+  readonly statusCode: number;
+}
+
+/** An upstream (Feishu, a proxy) refused or failed the request. */
+export const BAD_GATEWAY = 502;
+/** An upstream did not answer within `timeout`. */
+export const GATEWAY_TIMEOUT = 504;
+
 function describe(context: string, details: Omit<FeishuErrorDetails, 'hint'>, hint: string | undefined): string {
-  const code = details.feishuCode === undefined ? `HTTP ${details.status}` : `code ${details.feishuCode}`;
+  const code = details.feishuCode === undefined ? `HTTP ${details.feishuStatus}` : `code ${details.feishuCode}`;
   const log = details.logId ? `, log id ${details.logId}` : '';
   return `${context}: ${details.msg || 'no message'} (${code}${log})${hint ? `. ${hint}` : ''}`;
 }
 
 /** Feishu answered an OpenAPI call (app token, user_info, app_ticket) with an error. */
-export class FeishuAPIError extends Error implements FeishuErrorDetails {
+export class FeishuAPIError extends Error implements FeishuErrorDetails, HttpMeaning {
   override readonly name = 'FeishuAPIError';
   /** Feishu's numeric code; same value as `feishuCode`. */
   readonly code: number | undefined;
   readonly feishuCode: number | undefined;
   readonly msg: string;
   readonly logId: string | undefined;
-  readonly status: number;
+  readonly feishuStatus: number;
+  /** 502: Feishu refused; never Feishu's own status (see `feishuStatus`). */
+  readonly status = BAD_GATEWAY;
+  readonly statusCode = BAD_GATEWAY;
   readonly hint: string | undefined;
 
   constructor(context: string, details: Omit<FeishuErrorDetails, 'hint'>) {
@@ -69,7 +93,7 @@ export class FeishuAPIError extends Error implements FeishuErrorDetails {
     this.feishuCode = details.feishuCode;
     this.msg = details.msg;
     this.logId = details.logId;
-    this.status = details.status;
+    this.feishuStatus = details.feishuStatus;
     this.hint = hint;
   }
 }
@@ -77,20 +101,25 @@ export class FeishuAPIError extends Error implements FeishuErrorDetails {
 /**
  * Feishu refused the code or refresh exchange. A passport-oauth2 `TokenError`, so
  * `err instanceof TokenError` holds whichever strategy threw; `code` is the OAuth error string.
+ * passport-oauth2 only sets TokenError's `status` (it reads `statusCode` only together with a
+ * `data` body, which this error has none of): here it is 502, as for FeishuAPIError.
  */
-export class FeishuTokenError extends TokenError implements FeishuErrorDetails {
+export class FeishuTokenError extends TokenError implements FeishuErrorDetails, HttpMeaning {
   readonly feishuCode: number | undefined;
   readonly msg: string;
   readonly logId: string | undefined;
+  readonly feishuStatus: number;
+  readonly statusCode = BAD_GATEWAY;
   readonly hint: string | undefined;
 
   constructor(context: string, oauthError: string, details: Omit<FeishuErrorDetails, 'hint'>) {
     const hint = hintFor(details.feishuCode);
-    super(describe(context, details, hint), oauthError, undefined, details.status >= 400 ? details.status : 500);
+    super(describe(context, details, hint), oauthError, undefined, BAD_GATEWAY);
     this.name = 'FeishuTokenError';
     this.feishuCode = details.feishuCode;
     this.msg = details.msg;
     this.logId = details.logId;
+    this.feishuStatus = details.feishuStatus;
     this.hint = hint;
   }
 }
@@ -129,11 +158,13 @@ const OAUTH_ERRORS: Readonly<Record<number, string>> = {
 
 /** The OAuth `error` string for a Feishu code, where Feishu did not send one itself (v1 sends none). */
 export function oauthErrorFor(code: number | undefined): string {
-  // Stryker disable next-line ConditionalExpression: OAUTH_ERRORS has no key "undefined", so without the check undefined still becomes invalid_grant; the check is there for the type checker.
-  return (code !== undefined && OAUTH_ERRORS[code]) || 'invalid_grant';
+  // NaN is no key of OAUTH_ERRORS: an answer without a code is invalid_grant.
+  return OAUTH_ERRORS[code ?? NaN] ?? 'invalid_grant';
 }
 
 const TOKEN_LIKE = /\b(?:[tuar]|ur)-[A-Za-z0-9_.~+/=-]{8,}|\beyJ[A-Za-z0-9_.~+/=-]{8,}/g;
+/** The same, for `test`, which a global regex would make depend on its last match. */
+const HAS_TOKEN_LIKE = new RegExp(TOKEN_LIKE.source);
 
 /** Shorter values are not secrets worth hiding, and cutting them would garble ordinary words. */
 const MIN_SECRET_LENGTH = 4;
@@ -169,20 +200,59 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** Numeric character references, and the five named ones an HTML escaper writes. */
+const ENTITY = /&(?:#(\d{1,7})|#x([0-9a-f]{1,6})|(amp|lt|gt|quot|apos));/gi;
+const NAMED_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+/** `&amp;#38;…` is undone in three rounds; an answer that nests deeper is not a careless quote. */
+const ENTITY_ROUNDS = 3;
+
+function decodeEntities(text: string): string {
+  let out = text;
+  for (let round = 0; round < ENTITY_ROUNDS; round += 1) {
+    out = out.replace(ENTITY, (entity, decimal: string | undefined, hex: string | undefined, name: string | undefined) => {
+      if (name !== undefined) return NAMED_ENTITIES[name.toLowerCase()] ?? entity;
+      // One of the two numbers matched; Number() reads `0x…` as hex.
+      const point = Number(decimal ?? `0x${hex as string}`);
+      return point <= 0x10ffff ? String.fromCodePoint(point) : entity;
+    });
+  }
+  return out;
+}
+
+/**
+ * A run of base64 or base64url (also with `+`, `/` and `=` percent-encoded or `/` JSON-escaped),
+ * which hex runs are part of too. Shorter runs are ordinary words.
+ */
+const ENCODED_RUN = /(?:[A-Za-z0-9_+/-]|%2[BF]|\\\/){16,}(?:=|%3D){0,2}/gi;
+const HEX_RUN = /[0-9a-f]{16,}/gi;
+
+/**
+ * What `run` may say once decoded: base64 from each of its first four characters (the quote may
+ * not start on a group), hex from each of its first two. Node's base64 decoder skips what is not
+ * base64 (`=`, a `%3D`), so only the escapes inside a run need undoing.
+ */
+function decodingsOf(run: string): string[] {
+  const base64 = run.replace(/%2B/gi, '+').replace(/%2F|\\\//gi, '/');
+  const out = [0, 1, 2, 3].map((skip) => Buffer.from(base64.slice(skip), 'base64').toString());
+  for (const [hex] of run.matchAll(HEX_RUN)) out.push(Buffer.from(hex, 'hex').toString(), Buffer.from(hex.slice(1), 'hex').toString());
+  return out;
+}
+
 /**
  * Messages travel to logs and failure pages, so before one is built from Feishu's answer,
- * every secret in `secrets` is cut out in each of its forms (case-insensitively, so that
- * lower-case percent-encoding is caught too), then anything token-shaped, and the result
- * is capped at 500 characters.
+ * HTML character references are decoded, every base64 or hex run that decodes to text holding
+ * a secret (or anything token-shaped) is cut whole, every secret in `secrets` is cut out in
+ * each of its forms (case-insensitively, so that lower-case percent-encoding is caught too),
+ * then anything token-shaped, and the result is capped at 500 characters.
  */
 export function redact(text: string, secrets: readonly string[]): string {
   const forms = new Set(secrets.filter((secret) => secret.length >= MIN_SECRET_LENGTH).flatMap(formsOf));
-  let out = text;
-  if (forms.size > 0) {
-    // Longest first, so that a form is never cut in half by a shorter one it contains.
-    const pattern = [...forms].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|');
-    out = out.replace(new RegExp(pattern, 'gi'), '[redacted]');
-  }
+  // Longest first, so that a form is never cut in half by a shorter one it contains.
+  const pattern = [...forms].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|');
+  const secret = forms.size > 0 ? new RegExp(pattern, 'i') : undefined;
+  const holdsSecret = (decoded: string): boolean => secret?.test(decoded) === true || HAS_TOKEN_LIKE.test(decoded);
+  let out = decodeEntities(text).replace(ENCODED_RUN, (run) => (decodingsOf(run).some(holdsSecret) ? '[redacted]' : run));
+  if (secret) out = out.replace(new RegExp(pattern, 'gi'), '[redacted]');
   out = out.replace(TOKEN_LIKE, '[redacted]');
   return out.length > MAX_MESSAGE_LENGTH ? `${out.slice(0, MAX_MESSAGE_LENGTH)}…` : out;
 }

@@ -1,6 +1,8 @@
 /** One HTTP call to Feishu: bounded in time and size, never rejecting with a secret in the message. */
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { InternalOAuthError } from 'passport-oauth2';
+import { BAD_GATEWAY, GATEWAY_TIMEOUT, type HttpMeaning } from './errors.js';
 
 export interface FeishuRequest {
   readonly url: string;
@@ -10,6 +12,11 @@ export interface FeishuRequest {
   readonly form?: Readonly<Record<string, string>> | undefined;
   /** Extra request headers (the GDPR proxy's X-Target-Service), under names other than the lower-case ones set here. */
   readonly headers?: Readonly<Record<string, string>> | undefined;
+  /**
+   * Vets the answer's log id before it reaches a result or error (HeldSecrets.logId): returns it,
+   * or `undefined` when it quotes a secret. Without it only the log id's shape is checked.
+   */
+  readonly vetLogId?: ((logId: string) => string | undefined) | undefined;
 }
 
 export interface FeishuResponse {
@@ -24,19 +31,34 @@ export type TransportFailure = 'timeout' | 'network' | 'not-json' | 'too-large';
 
 /**
  * The request did not produce a JSON answer: nothing from Feishu to show.
- * Reaches apps as the `oauthError` of a passport-oauth2 `InternalOAuthError`.
+ * Reaches apps as the `oauthError` of a passport-oauth2 `InternalOAuthError`, which carries
+ * the same `status` and `statusCode`.
  */
-export class TransportError extends Error {
+export class TransportError extends Error implements HttpMeaning {
   override readonly name = 'TransportError';
+  /** 504 when Feishu did not answer within `timeout`, else 502. */
+  readonly status: number;
+  readonly statusCode: number;
   constructor(
     readonly kind: TransportFailure,
     readonly path: string,
-    readonly status: number | undefined,
+    /** The HTTP status of the answer, when one came (an HTML gateway page, a body cut short). */
+    readonly feishuStatus: number | undefined,
     detail: string,
     readonly logId?: string,
   ) {
     super(`${path}: ${detail}`);
+    this.status = kind === 'timeout' ? GATEWAY_TIMEOUT : BAD_GATEWAY;
+    this.statusCode = this.status;
   }
+}
+
+/**
+ * passport-oauth2's InternalOAuthError around a TransportError, with the transport error's
+ * HTTP meaning (504 for a timeout, else 502), so the app's error handler answers with it.
+ */
+export function transportFailure(message: string, err: TransportError): InternalOAuthError & HttpMeaning {
+  return Object.assign(new InternalOAuthError(message, err), { status: err.status, statusCode: err.statusCode });
 }
 
 /** Feishu's answers are small JSON; anything larger is not Feishu (or is an attack). */
@@ -44,8 +66,13 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 const USER_AGENT = 'passport-feishu-oauth2';
 
-/** Feishu's log ids are 20–40 upper-case hex digits and letters (`20260101…`); this allows some room. */
-const LOG_ID = /^[\w.-]{1,128}$/;
+/**
+ * Feishu's log ids are about 34 digits and upper-case letters (a timestamp, then hex: `20260101…`);
+ * the exact shape is not documented, so letters, digits and `-` up to 64 pass. Only
+ * `X-Tt-Logid` is read: feishu-api.md §10 confirms no other header (oapi-sdk-go also falls back to
+ * `X-Request-Id`, which any proxy or echoing upstream may set, so it is not read here).
+ */
+const LOG_ID = /^[A-Za-z0-9-]{1,64}$/;
 
 /**
  * node:http rather than fetch: on the login hot path undici's fetch costs about 0.3 ms of
@@ -60,10 +87,18 @@ const TRANSPORTS: Readonly<Record<string, { readonly agent: HttpAgent; readonly 
   'https:': { agent: new HttpsAgent(KEEP_ALIVE), send: httpsRequest },
 };
 
-function encode(req: FeishuRequest): { body?: string; type?: string } {
-  if (req.json) return { body: JSON.stringify(req.json), type: 'application/json; charset=utf-8' };
-  if (req.form) return { body: new URLSearchParams(req.form).toString(), type: 'application/x-www-form-urlencoded' };
+function encode(req: FeishuRequest): { body?: string; headers?: Record<string, string | number> } {
+  if (req.json) return withBody(JSON.stringify(req.json), 'application/json; charset=utf-8');
+  if (req.form) return withBody(new URLSearchParams(req.form).toString(), 'application/x-www-form-urlencoded');
   return {};
+}
+
+/**
+ * end(body) makes node send this very Content-Length itself; it is set here so the wire does
+ * not rest on that undocumented detail.
+ */
+function withBody(body: string, type: string): { body: string; headers: Record<string, string | number> } {
+  return { body, headers: { 'content-type': type, 'content-length': Buffer.byteLength(body) } };
 }
 
 /** node:net, node:tls and the HTTP parser give every error they raise a code (ECONNRESET, ERR_SSL_…, HPE_…). */
@@ -77,11 +112,8 @@ export function requestFeishu(req: FeishuRequest, timeoutMs: number): Promise<Fe
   const transport = TRANSPORTS[url.protocol];
   if (!transport) return Promise.reject(new TransportError('network', path, undefined, `unsupported protocol ${url.protocol}`));
   const { agent, send } = transport;
-  const { body, type } = encode(req);
-  const headers: Record<string, string | number> = { accept: 'application/json', 'user-agent': USER_AGENT };
-  if (type) headers['content-type'] = type;
-  // Stryker disable next-line ConditionalExpression: end(body) makes node send this very Content-Length itself; it is set here so the wire does not rest on that undocumented detail.
-  if (body !== undefined) headers['content-length'] = Buffer.byteLength(body);
+  const { body, headers: bodyHeaders } = encode(req);
+  const headers: Record<string, string | number> = { accept: 'application/json', 'user-agent': USER_AGENT, ...bodyHeaders };
   if (req.bearer) headers.authorization = `Bearer ${req.bearer}`;
   Object.assign(headers, req.headers);
 
@@ -104,9 +136,9 @@ export function requestFeishu(req: FeishuRequest, timeoutMs: number): Promise<Fe
     const onResponse = (res: IncomingMessage): void => {
       const status = res.statusCode ?? 0;
       // node joins a repeated header into one string (only set-cookie comes as a list). The header reaches
-      // messages and logs: only a log id's shape passes, never what an upstream echoed there.
-      const logIdHeader = (res.headers['x-tt-logid'] ?? res.headers['x-request-id']) as string | undefined;
-      const logId = logIdHeader?.match(LOG_ID)?.[0];
+      // messages and logs: only a log id's shape passes, and only if it quotes no secret.
+      const shaped = (res.headers['x-tt-logid'] as string | undefined)?.match(LOG_ID)?.[0];
+      const logId = shaped === undefined || !req.vetLogId ? shaped : req.vetLogId(shaped);
       if (Number(res.headers['content-length']) > MAX_BODY_BYTES) {
         fail(new TransportError('too-large', path, status, `answer of ${res.headers['content-length']} bytes is larger than ${MAX_BODY_BYTES}`));
         return;

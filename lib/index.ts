@@ -1,5 +1,5 @@
 export { FeishuStrategy, FeishuStrategy as Strategy, type FeishuEndpoints } from './strategy.js';
-export { FeishuAPIError, FeishuTokenError, type FeishuErrorDetails } from './errors.js';
+export { FeishuAPIError, FeishuTokenError, type FeishuErrorDetails, type HttpMeaning } from './errors.js';
 export { TransportError, type TransportFailure } from './http.js';
 export {
   ClientAssertionError,

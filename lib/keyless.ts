@@ -1,6 +1,11 @@
-import type { ClientAssertionProvider } from './client-assertion.js';
+import type { ClientAssertionProvider, ProxyPolicy } from './client-assertion.js';
 import { FLOWS, type FeishuFlow } from './endpoints.js';
 import type { FeishuCommonOptions, FeishuCredentials } from './options.js';
+
+/** A keyless app's provider, with the proxy policy its options chose. */
+export interface KeylessAssertion extends ProxyPolicy {
+  readonly provider: ClientAssertionProvider;
+}
 
 /**
  * How the app proves itself at the token endpoint: its App Secret, or (a keyless app) an
@@ -8,7 +13,7 @@ import type { FeishuCommonOptions, FeishuCredentials } from './options.js';
  */
 export function secretOrAssertion(options: FeishuCredentials & FeishuCommonOptions): {
   clientSecret: string | undefined;
-  clientAssertion: ClientAssertionProvider | undefined;
+  clientAssertion: KeylessAssertion | undefined;
 } {
   const secret: unknown = options.clientSecret ?? options.appSecret;
   const clientAssertion: unknown = options.clientAssertion;
@@ -25,5 +30,5 @@ export function secretOrAssertion(options: FeishuCredentials & FeishuCommonOptio
   if (options.appType === 'store') throw new TypeError("FeishuStrategy: clientAssertion is for self-built apps, not appType 'store'");
   if (secret !== undefined && (typeof secret !== 'string' || !secret)) throw new TypeError('FeishuStrategy: clientSecret, when given with clientAssertion, must be a non-empty string');
   // With both, the assertion is sent and the secret never is (Feishu refuses both at once: 20070).
-  return { clientSecret: secret, clientAssertion: clientAssertion as ClientAssertionProvider };
+  return { clientSecret: secret, clientAssertion: { provider: clientAssertion as ClientAssertionProvider, allowLoopbackProxy: options.allowLoopbackProxy === true } };
 }

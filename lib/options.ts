@@ -25,6 +25,11 @@ export type FeishuKeylessCredentials = (
 ) & {
   /** Returns a fresh signed assertion for an audience (the accounts host); see README "Keyless apps". */
   clientAssertion: ClientAssertionProvider;
+  /**
+   * Lets the provider's `targetInfo` name a proxy on a loopback or link-local address
+   * (localhost, 127.0.0.0/8, ::1, 169.254.0.0/16, fe80::/10), which is refused otherwise. For tests.
+   */
+  allowLoopbackProxy?: boolean;
   /** Client assertions exist only at Feishu's /oauth/v3/token. */
   flow: 'v3';
   /** Keyless apps are self-built apps. */
@@ -61,6 +66,8 @@ export interface FeishuManyAppsCredentials {
   appSecret?: never;
   /** Belongs to each app: give it in `resolveApp`'s answer. */
   clientAssertion?: never;
+  /** Belongs to each (keyless) app. */
+  allowLoopbackProxy?: never;
   /** Belongs to each app: give it in `resolveApp`'s answer. */
   domain?: never;
   /** Belongs to each app: give it in `resolveApp`'s answer. */
@@ -71,7 +78,7 @@ export interface FeishuManyAppsCredentials {
 
 /** The app's credentials: App ID and App Secret (under OAuth's names or Feishu's), or a keyless app's assertion provider, or `resolveApp`. */
 export type FeishuCredentials =
-  | (SecretCredentials & { clientAssertion?: ClientAssertionNeedsFlowV3; resolveApp?: never; appCacheSize?: never })
+  | (SecretCredentials & { clientAssertion?: ClientAssertionNeedsFlowV3; allowLoopbackProxy?: never; resolveApp?: never; appCacheSize?: never })
   | (FeishuKeylessCredentials & { resolveApp?: never; appCacheSize?: never })
   | FeishuManyAppsCredentials;
 

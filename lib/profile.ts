@@ -65,6 +65,9 @@ const ID_PERMISSION: Readonly<Record<FeishuIdField, string>> = {
 /** Feishu sent no value for the id chosen by `idField`; the message names the permission to enable. */
 export class MissingIdError extends Error {
   override readonly name = 'MissingIdError';
+  /** 500: the app lacks a permission in the developer console; the user can do nothing about it. */
+  readonly status = 500;
+  readonly statusCode = 500;
   constructor(readonly idField: FeishuIdField) {
     super(`Feishu sent no ${idField} for this user. Permission needed: ${ID_PERMISSION[idField]}. Enable it in the developer console and publish a new version of the app.`);
   }

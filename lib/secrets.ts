@@ -6,12 +6,13 @@ import { redact } from './errors.js';
  * (see `redact` for the forms), not only of what looks like a token.
  */
 export class HeldSecrets {
-  private readonly appSecret: string;
+  /** Undefined for a keyless app, which holds no secret of its own. */
+  private readonly appSecret: string | undefined;
   /** The app token in use, and the one before it: a request sent with the previous token may still be answered after it changed. */
   private appToken: string | undefined;
   private previousAppToken: string | undefined;
 
-  constructor(appSecret: string) {
+  constructor(appSecret: string | undefined) {
     this.appSecret = appSecret;
   }
 
@@ -31,5 +32,13 @@ export class HeldSecrets {
       text,
       [this.appSecret, this.appToken, this.previousAppToken, ...extra].filter((value): value is string => typeof value === 'string'),
     );
+  }
+
+  /**
+   * `logId` if it quotes nothing `scrub` would cut (a held secret, one of `extra`, anything
+   * token-shaped), else `undefined`: a log id is shown whole or not at all.
+   */
+  logId(logId: string | undefined, ...extra: ReadonlyArray<string | undefined>): string | undefined {
+    return logId !== undefined && this.scrub(logId, ...extra) === logId ? logId : undefined;
   }
 }

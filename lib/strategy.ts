@@ -554,7 +554,6 @@ function unwrap(err: Error): Error {
  * parameter values are percent-encoded, so `&client_id=` cannot occur inside one.
  */
 function toAppIdURL(location: string): string {
-  // Stryker disable next-line Regex: node-oauth appends client_id after response_type, so `response_type=code` is never last; `$` keeps the edit right for any URL
   return location.replace(/([?&])response_type=code(?:&|$)/, '$1').replace(/([?&])client_id=/, '$1app_id=');
 }
 

@@ -1,6 +1,9 @@
 /** The user belongs to a tenant outside the strategy's `tenants` allow-list. */
 export class TenantNotAllowedError extends Error {
   override readonly name = 'TenantNotAllowedError';
+  /** 403, as the Passport failure the strategy turns it into. */
+  readonly status = 403;
+  readonly statusCode = 403;
   constructor(readonly tenantKey: string | undefined) {
     super(
       tenantKey

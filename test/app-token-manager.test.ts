@@ -108,7 +108,8 @@ describe('fetching the app_access_token', () => {
       assert.equal(err.feishuCode, 10014);
       assert.equal(err.msg, 'app secret invalid: [redacted]');
       assert.equal(err.logId, '2026LOGID');
-      assert.equal(err.status, 400);
+      assert.equal(err.feishuStatus, 400);
+      assert.equal(err.status, 502);
       assert.match(err.message, /^Failed to obtain app_access_token: /);
       assert.ok(!err.message.includes(SECRET));
       return true;
@@ -141,7 +142,7 @@ describe('fetching the app_access_token', () => {
   });
 
   test("an error from the source itself (a store app's missing ticket) passes through as it is", async () => {
-    const missing = new FeishuAPIError('Failed to obtain app_access_token', { feishuCode: 10012, msg: 'no app_ticket yet', logId: undefined, status: 0 });
+    const missing = new FeishuAPIError('Failed to obtain app_access_token', { feishuCode: 10012, msg: 'no app_ticket yet', logId: undefined, feishuStatus: 0 });
     await assert.rejects(manager(new MemoryCache(), { body: () => Promise.reject(missing) }).get(), (err) => err === missing);
     assert.equal(server.received.length, 0);
   });
@@ -215,7 +216,7 @@ describe('one fetch at a time', () => {
 });
 
 describe('use: a token Feishu refuses is dropped and the call tried once more', () => {
-  const refusal = (token: string) => new FeishuTokenError('Failed to obtain access token', 'invalid_client', { feishuCode: 20014, msg: `app token ${token} invalid`, logId: undefined, status: 200 });
+  const refusal = (token: string) => new FeishuTokenError('Failed to obtain access token', 'invalid_client', { feishuCode: 20014, msg: `app token ${token} invalid`, logId: undefined, feishuStatus: 200 });
 
   test('the retry gets a new token even when the cache read fails while dropping the old one', async () => {
     /** Fails its `failOn`-th read, as Redis does during a blip. */
@@ -244,7 +245,7 @@ describe('use: a token Feishu refuses is dropped and the call tried once more', 
   test('other errors are not retried, and the token stays', async () => {
     server.answer(good('t-1'));
     const tokens = manager();
-    const used = new FeishuTokenError('Failed to obtain access token', 'invalid_grant', { feishuCode: 20003, msg: 'code used', logId: undefined, status: 200 });
+    const used = new FeishuTokenError('Failed to obtain access token', 'invalid_grant', { feishuCode: 20003, msg: 'code used', logId: undefined, feishuStatus: 200 });
     let calls = 0;
     await assert.rejects(
       tokens.use(() => {

@@ -21,6 +21,11 @@ describe('authorize URLs', () => {
     );
   });
 
+  test('v1 drops response_type=code wherever it stands, last too (an authorizationURL that already names the app)', async () => {
+    const url = await authorizeURL({ authorizationURL: 'https://open.feishu.cn/open-apis/authen/v1/authorize?client_id=cli_x', callbackURL: undefined, state: false });
+    assert.equal(url, 'https://open.feishu.cn/open-apis/authen/v1/authorize?app_id=cli_a5ca35a685b0x26e&');
+  });
+
   test('v2 is standard OAuth on accounts.feishu.cn', async () => {
     assert.equal(
       await authorizeURL({ flow: 'v2', scope: 'offline_access' }, { state: 'xyz', prompt: 'consent' }),

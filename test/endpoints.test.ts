@@ -66,6 +66,12 @@ describe('endpoints by flow and brand', () => {
     assert.deepEqual(BRAND_HOSTS.feishu, { open: 'https://open.feishu.cn', accounts: 'https://accounts.feishu.cn', passport: 'https://passport.feishu.cn' });
     assert.deepEqual(Object.keys(FLOWS), ['v1', 'v2', 'v3', 'suite', 'mini-program']);
   });
+
+  test('FLOWS says how each authorize page names the app: app_id in v1, client_id in the OAuth flows', () => {
+    const names = Object.fromEntries(Object.entries(FLOWS).map(([flow, spec]) => [flow, spec.authorize?.clientIdParam ?? null]));
+    // A mini-program has no authorize page: its code comes from tt.login.
+    assert.deepEqual(names, { v1: 'app_id', v2: 'client_id', v3: 'client_id', suite: 'client_id', 'mini-program': null });
+  });
 });
 
 describe('domain', () => {

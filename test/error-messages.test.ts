@@ -9,7 +9,7 @@ import { isLoginFailure } from '../lib/errors.js';
  * (code 20004, log id 2026…)` and add the fix for the classic mistakes.
  */
 
-const answer = { msg: 'refused', logId: '20261127214200ABCDEF', status: 200 } as const;
+const answer = { msg: 'refused', logId: '20261127214200ABCDEF', feishuStatus: 200 } as const;
 
 /** For each code with a fix: what the fix must tell the developer to do. */
 const FIXES: ReadonlyArray<readonly [number, readonly RegExp[]]> = [
@@ -56,7 +56,7 @@ describe('the fix for the classic mistakes', () => {
       feishuCode: 20004,
       msg: 'The code passed has expired.',
       logId: '20261127214200ABCDEF',
-      status: 400,
+      feishuStatus: 400,
     });
     assert.equal(err.hint, undefined);
     assert.equal(err.message, 'Failed to obtain access token: The code passed has expired. (code 20004, log id 20261127214200ABCDEF)');
@@ -65,35 +65,34 @@ describe('the fix for the classic mistakes', () => {
 
 describe('what the message says when the answer said little', () => {
   test('no log id header: the parenthesis holds the code alone', () => {
-    const err = new FeishuAPIError('Failed to fetch user profile', { feishuCode: 20004, msg: 'expired', logId: undefined, status: 200 });
+    const err = new FeishuAPIError('Failed to fetch user profile', { feishuCode: 20004, msg: 'expired', logId: undefined, feishuStatus: 200 });
     assert.equal(err.message, 'Failed to fetch user profile: expired (code 20004)');
   });
 
   test('no Feishu code (a proxy, an HTML page): the HTTP status stands in for it', () => {
-    const err = new FeishuAPIError('Failed to fetch user profile', { feishuCode: undefined, msg: 'Bad Gateway', logId: undefined, status: 502 });
+    const err = new FeishuAPIError('Failed to fetch user profile', { feishuCode: undefined, msg: 'Bad Gateway', logId: undefined, feishuStatus: 502 });
     assert.equal(err.code, undefined);
     assert.equal(err.hint, undefined);
     assert.equal(err.message, 'Failed to fetch user profile: Bad Gateway (HTTP 502)');
   });
 
   test('an empty msg is said to be missing rather than left blank', () => {
-    const err = new FeishuTokenError('Failed to obtain access token', 'invalid_grant', { feishuCode: undefined, msg: '', logId: 'L1', status: 400 });
+    const err = new FeishuTokenError('Failed to obtain access token', 'invalid_grant', { feishuCode: undefined, msg: '', logId: 'L1', feishuStatus: 400 });
     assert.equal(err.message, 'Failed to obtain access token: no message (HTTP 400, log id L1)');
   });
 });
 
-describe('the HTTP status a token error reports', () => {
-  test('an error Feishu sent with HTTP 200 is reported as a 500, never as a success status', () => {
-    for (const status of [200, 204, 302]) {
-      const err = new FeishuTokenError('Failed to obtain access token', 'invalid_client', { ...answer, feishuCode: 20002, status });
-      assert.equal(err.status, 500, String(status));
-    }
-  });
-
-  test("a 4xx or 5xx answer keeps Feishu's status", () => {
-    for (const status of [400, 401, 500, 503]) {
-      const err = new FeishuTokenError('Failed to obtain access token', 'invalid_grant', { ...answer, feishuCode: 20003, status });
-      assert.equal(err.status, status);
+describe('the HTTP status an error reports (README: `status` is 502/504, Feishu\'s own in `feishuStatus`)', () => {
+  // Express's final handler, Koa's ctx.onerror and Fastify answer with err.status / err.statusCode.
+  test('a refusal Feishu sent with any HTTP status is a 502 Bad Gateway for the app, with Feishu\'s status in feishuStatus', () => {
+    for (const feishuStatus of [200, 204, 302, 400, 401, 500, 503]) {
+      const token = new FeishuTokenError('Failed to obtain access token', 'invalid_client', { ...answer, feishuCode: 20002, feishuStatus });
+      const api = new FeishuAPIError('Failed to obtain app_access_token', { ...answer, feishuCode: 10014, feishuStatus });
+      for (const err of [token, api]) {
+        assert.equal(err.status, 502, `${err.name} ${feishuStatus}`);
+        assert.equal(err.statusCode, 502, `${err.name} ${feishuStatus}`);
+        assert.equal(err.feishuStatus, feishuStatus);
+      }
     }
   });
 });

@@ -50,7 +50,7 @@ describe('reading answers: a 200 is never success without reading code', () => {
 });
 
 describe('error classes', () => {
-  const details = { feishuCode: 20029, msg: 'Invalid redirect uri', logId: '2026ABC', status: 200 };
+  const details = { feishuCode: 20029, msg: 'Invalid redirect uri', logId: '2026ABC', feishuStatus: 200 };
 
   test('FeishuAPIError carries code, msg, log id, and the fix', () => {
     const err = new FeishuAPIError('Failed to fetch user profile', details);
@@ -62,12 +62,13 @@ describe('error classes', () => {
   });
 
   test('FeishuTokenError is a passport-oauth2 TokenError', () => {
-    const err = new FeishuTokenError('Failed to obtain access token', 'invalid_grant', { ...details, feishuCode: 20003, status: 400 });
+    const err = new FeishuTokenError('Failed to obtain access token', 'invalid_grant', { ...details, feishuCode: 20003, feishuStatus: 400 });
     assert.ok(err instanceof TokenError);
     assert.equal(err.name, 'FeishuTokenError');
     assert.equal(err.code, 'invalid_grant');
     assert.equal(err.feishuCode, 20003);
-    assert.equal(err.status, 400);
+    assert.equal(err.feishuStatus, 400);
+    assert.equal(err.status, 502);
   });
 
   test('used, expired and user-state codes are login failures; config errors are not', () => {

@@ -139,11 +139,27 @@ describe('requestFeishu: answers', () => {
     assert.deepEqual(res, { status: 400, body: { code: 20003, error: 'invalid_grant' }, logId: '2026LOG' });
   });
 
-  test('X-Request-Id is the log id when X-Tt-Logid is missing; X-Tt-Logid wins when both come', async () => {
+  test('only X-Tt-Logid is a log id: an X-Request-Id, which any proxy or echoing upstream may set, is not read', async () => {
     handlers.set('/request-id', (_req, res) => json(res, 200, {}, { 'x-request-id': 'req-1' }));
     handlers.set('/both', (_req, res) => json(res, 200, {}, { 'x-request-id': 'req-2', 'x-tt-logid': 'tt-2' }));
-    assert.equal((await requestFeishu({ url: `${origin}/request-id`, method: 'GET' }, NO_TIMEOUT)).logId, 'req-1');
+    assert.equal((await requestFeishu({ url: `${origin}/request-id`, method: 'GET' }, NO_TIMEOUT)).logId, undefined);
     assert.equal((await requestFeishu({ url: `${origin}/both`, method: 'GET' }, NO_TIMEOUT)).logId, 'tt-2');
+  });
+
+  test('the caller vets the log id: one it refuses (a quoted secret) reaches neither the answer nor a TransportError', async () => {
+    handlers.set('/quoted', (_req, res) => json(res, 200, {}, { 'x-tt-logid': 'AppSecret42' }));
+    handlers.set('/quoted-html', (_req, res) => {
+      res.writeHead(502, { 'content-type': 'text/html', 'x-tt-logid': 'AppSecret42' });
+      res.end('<html>502</html>');
+    });
+    handlers.set('/none', (_req, res) => json(res, 200, {}));
+    const vetted: string[] = [];
+    const vetLogId = (logId: string) => (vetted.push(logId), logId.includes('Secret') ? undefined : logId);
+    assert.equal((await requestFeishu({ url: `${origin}/none`, method: 'GET', vetLogId }, NO_TIMEOUT)).logId, undefined);
+    assert.equal((await requestFeishu({ url: `${origin}/quoted`, method: 'GET', vetLogId }, NO_TIMEOUT)).logId, undefined);
+    const err = await transportError(requestFeishu({ url: `${origin}/quoted-html`, method: 'GET', vetLogId }, NO_TIMEOUT));
+    assert.equal(err.logId, undefined);
+    assert.deepEqual(vetted, ['AppSecret42', 'AppSecret42']);
   });
 
   test('a log id passes only when shaped like one: a repeated header or free text is dropped', async () => {
@@ -156,18 +172,38 @@ describe('requestFeishu: answers', () => {
       json(res, 200, {});
     });
     handlers.set('/long', (_req, res) => {
-      res.setHeader('x-tt-logid', 'a'.repeat(129));
+      res.setHeader('x-tt-logid', 'a'.repeat(65));
+      json(res, 200, {});
+    });
+    handlers.set('/punctuated', (_req, res) => {
+      res.setHeader('x-tt-logid', '2026_A.B');
       json(res, 200, {});
     });
     handlers.set('/good', (_req, res) => {
-      res.setHeader('x-tt-logid', `2026_${'A'.repeat(121)}.-`);
+      res.setHeader('x-tt-logid', `2026-${'A'.repeat(58)}z`);
       json(res, 200, {});
     });
     const get = async (path: string) => (await requestFeishu({ url: `${origin}${path}`, method: 'GET' }, NO_TIMEOUT)).logId;
     assert.equal(await get('/repeated'), undefined);
     assert.equal(await get('/text'), undefined);
     assert.equal(await get('/long'), undefined);
-    assert.equal(await get('/good'), `2026_${'A'.repeat(121)}.-`);
+    assert.equal(await get('/punctuated'), undefined);
+    assert.equal(await get('/good'), `2026-${'A'.repeat(58)}z`);
+  });
+
+  test('a settled request leaves no timer behind, answered or failed: nothing keeps the process alive until the timeout', async () => {
+    handlers.set('/quick', (_req, res) => json(res, 200, {}));
+    handlers.set('/page', (_req, res) => {
+      res.writeHead(502, { 'content-type': 'text/html' });
+      res.end('<html>502</html>');
+    });
+    // Timers that keep the event loop alive; kept-alive sockets' idle timers do not.
+    const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+    const before = timers();
+    await requestFeishu({ url: `${origin}/quick`, method: 'GET' }, NO_TIMEOUT);
+    assert.equal(timers(), before, 'after an answer');
+    await transportError(requestFeishu({ url: `${origin}/page`, method: 'GET' }, NO_TIMEOUT));
+    assert.equal(timers(), before, 'after a failure');
   });
 
   test('calls one after another reuse one kept-alive connection', async () => {
@@ -204,7 +240,7 @@ describe('requestFeishu: failures are TransportErrors with kind, path, status an
     const err = await transportError(requestFeishu({ url: `${origin}/gateway?secret=x`, method: 'GET' }, NO_TIMEOUT));
     assert.equal(err.kind, 'not-json');
     assert.equal(err.path, '/gateway');
-    assert.equal(err.status, 502);
+    assert.equal(err.feishuStatus, 502);
     assert.equal(err.logId, 'gw-1');
     assert.match(err.message, /^\/gateway: .*\b502\b/, 'the message names the path and the status');
   });
@@ -216,7 +252,7 @@ describe('requestFeishu: failures are TransportErrors with kind, path, status an
     });
     const err = await transportError(requestFeishu({ url: `${origin}/declared-huge`, method: 'GET' }, NO_TIMEOUT));
     assert.equal(err.kind, 'too-large');
-    assert.equal(err.status, 200);
+    assert.equal(err.feishuStatus, 200);
     assert.match(err.message, new RegExp(`\\b${MAX_BODY_BYTES + 1}\\b`), 'the message names the declared size');
   });
 
@@ -227,7 +263,7 @@ describe('requestFeishu: failures are TransportErrors with kind, path, status an
     });
     const err = await transportError(requestFeishu({ url: `${origin}/streamed-huge`, method: 'GET' }, NO_TIMEOUT));
     assert.equal(err.kind, 'too-large');
-    assert.equal(err.status, 200);
+    assert.equal(err.feishuStatus, 200);
     assert.match(err.message, new RegExp(`\\b${MAX_BODY_BYTES}\\b`), 'the message names the limit');
   });
 
@@ -239,7 +275,9 @@ describe('requestFeishu: failures are TransportErrors with kind, path, status an
     });
     const err = await transportError(requestFeishu({ url: `${origin}/cut`, method: 'GET' }, NO_TIMEOUT));
     assert.equal(err.kind, 'network');
-    assert.equal(err.status, 200);
+    assert.equal(err.feishuStatus, 200);
+    assert.equal(err.status, 502, 'a bad gateway for the app, whatever status the answer began with');
+    assert.equal(err.statusCode, 502);
     assert.equal(err.logId, 'cut-1');
     assert.match(err.message, /\bECONNRESET\b/);
   });
@@ -252,7 +290,7 @@ describe('requestFeishu: failures are TransportErrors with kind, path, status an
     const err = await transportError(requestFeishu({ url: `http://127.0.0.1:${port}/open-apis/x`, method: 'GET' }, NO_TIMEOUT));
     assert.equal(err.kind, 'network');
     assert.equal(err.path, '/open-apis/x');
-    assert.equal(err.status, undefined);
+    assert.equal(err.feishuStatus, undefined);
     assert.match(err.message, /\bECONNREFUSED\b/);
   });
 
@@ -267,7 +305,7 @@ describe('requestFeishu: failures are TransportErrors with kind, path, status an
     const bearer = 'u-secret-part\r\nx-injected: 1';
     const err = await transportError(requestFeishu({ url: `${origin}/token`, method: 'GET', bearer }, NO_TIMEOUT));
     assert.equal(err.kind, 'network');
-    assert.equal(err.status, undefined);
+    assert.equal(err.feishuStatus, undefined);
     assert.match(err.message, /authorization/i, 'the message names the refused header');
     assert.ok(!err.message.includes('secret-part'));
     assert.equal(seen.length, 0);
@@ -285,7 +323,9 @@ describe('requestFeishu: failures are TransportErrors with kind, path, status an
       const err = await transportError(pending);
       assert.equal(err.kind, 'timeout');
       assert.equal(err.path, '/hang');
-      assert.equal(err.status, undefined);
+      assert.equal(err.feishuStatus, undefined);
+      assert.equal(err.status, 504, 'a gateway timeout for the app');
+      assert.equal(err.statusCode, 504);
       assert.match(err.message, /\b5000 ms\b/);
     });
   });

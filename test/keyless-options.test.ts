@@ -37,8 +37,14 @@ describe('a keyless app', () => {
     });
   }
 
-  test('with flow v3 keeps the provider, and a secret beside it', () => {
-    assert.deepEqual(secretOrAssertion(options({ flow: 'v3', clientAssertion: provider })), { clientSecret: undefined, clientAssertion: provider });
-    assert.deepEqual(secretOrAssertion(options({ flow: 'v3', clientAssertion: provider, clientSecret: 'kept' })), { clientSecret: 'kept', clientAssertion: provider });
+  test('with flow v3 keeps the provider, and a secret beside it; a loopback proxy only when allowed in so many words', () => {
+    const refused = { provider, allowLoopbackProxy: false };
+    assert.deepEqual(secretOrAssertion(options({ flow: 'v3', clientAssertion: provider })), { clientSecret: undefined, clientAssertion: refused });
+    assert.deepEqual(secretOrAssertion(options({ flow: 'v3', clientAssertion: provider, clientSecret: 'kept' })), { clientSecret: 'kept', clientAssertion: refused });
+    assert.deepEqual(secretOrAssertion(options({ flow: 'v3', clientAssertion: provider, allowLoopbackProxy: 'yes' })), { clientSecret: undefined, clientAssertion: refused });
+    assert.deepEqual(secretOrAssertion(options({ flow: 'v3', clientAssertion: provider, allowLoopbackProxy: true })), {
+      clientSecret: undefined,
+      clientAssertion: { provider, allowLoopbackProxy: true },
+    });
   });
 });

@@ -191,6 +191,8 @@ describe('a provider that fails is a clear error, and nothing is sent', () => {
     ['returns { value: "" }', () => ({ value: '' }), 'empty_assertion'],
     ['returns nothing', (() => undefined) as unknown as ClientAssertionProvider, 'empty_assertion'],
     ['names an http:// proxy', () => ({ value: 'x.y.z', targetInfo: { targetService: 'http://proxy.example.com' } }), 'invalid_target'],
+    // The strategy was not given allowLoopbackProxy: true.
+    ['names a proxy on this machine', () => ({ value: 'x.y.z', targetInfo: { targetService: '127.0.0.1' } }), 'invalid_target'],
   ];
   for (const [name, fn, code] of broken) {
     test(`a provider that ${name}: sign-in is a ClientAssertionError (${code}), no request reached the token endpoint`, async () => {
@@ -203,7 +205,7 @@ describe('a provider that fails is a clear error, and nothing is sent', () => {
       const err = errors[0];
       assert.ok(err instanceof ClientAssertionError);
       assert.equal(err.code, code);
-      assert.match(err.message, /no token request was sent|targetService must use https/);
+      assert.match(err.message, /no token request was sent|targetService must use https|targetService is a loopback or link-local address/);
     });
   }
 

@@ -41,7 +41,7 @@ function remote(cache: FeishuCache): FeishuCache {
 }
 
 function usedRefusal(): ReauthorizationRequiredError {
-  return new ReauthorizationRequiredError('used', 'Failed to refresh access token', 'invalid_grant', { feishuCode: 20073, msg: 'used', logId: undefined, status: 400 });
+  return new ReauthorizationRequiredError('used', 'Failed to refresh access token', 'invalid_grant', { feishuCode: 20073, msg: 'used', logId: undefined, feishuStatus: 400 });
 }
 
 describe('RefreshCoordinator', () => {
@@ -155,7 +155,7 @@ describe('RefreshCoordinator', () => {
 
   test('other refusals are not waited on', async () => {
     const coordinator = new RefreshCoordinator({ namespace: NAMESPACE });
-    const refused = new FeishuTokenError('Failed to refresh access token', 'invalid_grant', { feishuCode: 20026, msg: 'invalid', logId: undefined, status: 400 });
+    const refused = new FeishuTokenError('Failed to refresh access token', 'invalid_grant', { feishuCode: 20026, msg: 'invalid', logId: undefined, feishuStatus: 400 });
     await assert.rejects(coordinator.run(TOKEN, () => Promise.reject(refused)), (err: Error) => err === refused);
   });
 

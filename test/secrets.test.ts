@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import type { FeishuFlow } from '../lib/index.js';
-import { DEFAULT_APP, startMockFeishu, type MockEndpoint, type MockFeishu } from '../lib/testing/index.js';
+import { DEFAULT_APP, startMockFeishu, type EchoEncoding, type MockEndpoint, type MockFeishu } from '../lib/testing/index.js';
 import { buildApp, login } from './helpers/app.js';
 
 /**
@@ -27,9 +27,31 @@ function formsOf(secret: string): string[] {
   return [secret, json(secret)].flatMap((sent) => [sent, encodeURIComponent(sent), new URLSearchParams({ s: sent }).toString().slice(2), json(sent)]);
 }
 
+/**
+ * `text` and what it says once decoded: HTML character references undone, and every base64 or
+ * hex run read from each possible start, as someone reading a log could.
+ */
+function readings(text: string): string[] {
+  const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+  const unescaped = text.replace(/&(?:#(\d+)|#x([0-9a-f]+)|(\w+));/gi, (entity, dec?: string, hex?: string, name?: string) =>
+    name ? (named[name] ?? entity) : String.fromCodePoint(dec ? Number(dec) : parseInt(hex ?? '', 16)),
+  );
+  const out = [text, unescaped];
+  for (const run of unescaped.match(/[A-Za-z0-9+/_-]{16,}/g) ?? []) {
+    for (let skip = 0; skip < 4; skip += 1) out.push(Buffer.from(run.slice(skip), 'base64').toString('utf8'));
+  }
+  for (const run of unescaped.match(/[0-9a-f]{16,}/gi) ?? []) {
+    for (let skip = 0; skip < 2; skip += 1) out.push(Buffer.from(run.slice(skip), 'hex').toString('utf8'));
+  }
+  return out;
+}
+
 function assertNoSecret(where: string, text: string): void {
+  const decoded = readings(text);
   for (const secret of mock.secrets()) {
-    for (const form of formsOf(secret)) assert.ok(!text.includes(form), `${where} carries a secret: …${form.slice(0, 6)}…`);
+    for (const form of formsOf(secret)) {
+      for (const reading of decoded) assert.ok(!reading.includes(form), `${where} carries a secret: …${form.slice(0, 6)}…`);
+    }
   }
 }
 
@@ -110,6 +132,36 @@ describe('an upstream that echoes the request into its message', () => {
   }
 });
 
+const ENCODINGS: readonly EchoEncoding[] = ['base64', 'base64url', 'hex', 'html', 'decimal-entities', 'hex-entities'];
+
+describe('an upstream that echoes the request base64-, hex- or HTML-encoded', () => {
+  for (const encoding of ENCODINGS) {
+    for (const c of CASES) {
+      test(`${encoding}: ${c.flow} ${c.endpoint}${c.refresh ? ' refresh' : ''}: what the app sees carries no secret`, async () => {
+        const { agent, errors, strategy } = appFor(c);
+        let shown: string;
+        if (c.refresh) {
+          const res = await login(agent);
+          assert.equal(res.status, 200);
+          mock.inject(c.endpoint, { kind: 'echo', encoding });
+          const err = await strategy.refreshAccessToken(res.body.refreshToken as string).then(
+            () => assert.fail('the refresh succeeded'),
+            (e: unknown) => e,
+          );
+          shown = inspect(err, { depth: 6 });
+        } else {
+          mock.inject(c.endpoint, { kind: 'echo', encoding });
+          const res = await login(agent);
+          assert.equal(res.status, 500);
+          assert.equal(errors.length, 1);
+          shown = inspect(errors[0], { depth: 6 }) + res.text;
+        }
+        assertNoSecret('the error', shown);
+      });
+    }
+  }
+});
+
 describe('a store app whose app-token request is echoed', () => {
   test('neither the app_ticket nor the secret reaches the error', async () => {
     const store = await startMockFeishu({ consent: 'auto', apps: [{ ...DEFAULT_APP, appSecret: APP_SECRET, type: 'store' }] });
@@ -142,6 +194,36 @@ describe('headers of an answer', () => {
       const err = (await strategy.appTokens.get().catch((e: unknown) => e)) as { logId?: string; message: string };
       assert.equal(err.logId, undefined);
       assert.doesNotMatch(err.message, /log id|script|Bearer/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  test('a log id that quotes the app secret, whole or in part, is dropped; X-Request-Id is never read', async () => {
+    const { createServer } = await import('node:http');
+    // Shaped like a log id (letters and digits), so only redaction by value can tell.
+    const secret = 'AlnumAppSecret0123456789';
+    const headers: Array<Record<string, string>> = [
+      { 'x-tt-logid': secret },
+      { 'x-tt-logid': `2026${secret}` },
+      { 'x-request-id': secret },
+    ];
+    let next = 0;
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', ...headers[next++] });
+      res.end(JSON.stringify({ code: 10014, msg: 'app secret invalid' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as import('node:net').AddressInfo;
+    try {
+      const { strategy } = buildApp(mock, { clientSecret: secret, appAccessTokenURL: `http://127.0.0.1:${port}/open-apis/auth/v3/app_access_token/internal` });
+      for (const header of headers) {
+        const err = (await strategy.appTokens.get().catch((e: unknown) => e)) as { logId?: string; message: string };
+        assert.equal(err.logId, undefined, JSON.stringify(Object.keys(header)));
+        assert.ok(!err.message.includes(secret), err.message);
+        assert.doesNotMatch(err.message, /log id/);
+      }
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -161,7 +161,7 @@ describe('tenants', () => {
 describe("the app's own errors", () => {
   test('an error from the verify callback reaches the app as it is, even one that carries a Feishu error', async () => {
     // An app that wraps a failed Feishu call in its own error, after passport-oauth2's `oauthError` convention.
-    const refused = new FeishuTokenError('Failed to refresh the access token', 'invalid_grant', { feishuCode: 20003, msg: 'code used', logId: undefined, status: 200 });
+    const refused = new FeishuTokenError('Failed to refresh the access token', 'invalid_grant', { feishuCode: 20003, msg: 'code used', logId: undefined, feishuStatus: 200 });
     const appError = Object.assign(new Error('the account could not be linked'), { oauthError: refused });
     const strategy = new FeishuStrategy({ clientID: mock.app.appId, clientSecret: mock.app.appSecret, domain: mock.hosts, callbackURL: 'http://localhost:3000/auth/feishu/callback' }, (_a, _r, _profile, done) =>
       done(appError),

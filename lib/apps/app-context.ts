@@ -2,9 +2,8 @@ import { appTicketKey, appTokenSource } from '../app-ticket.js';
 import { AppTokenManager } from '../app-token.js';
 import type { FeishuCache } from '../cache.js';
 import { FeishuClient } from '../client.js';
-import type { ClientAssertionProvider } from '../client-assertion.js';
 import { APP_TOKEN_PATHS, endpointURL, resolveHosts, type FeishuHosts, type FlowSpec, type FeishuFlow } from '../endpoints.js';
-import { secretOrAssertion } from '../keyless.js';
+import { secretOrAssertion, type KeylessAssertion } from '../keyless.js';
 import { RefreshCoordinator } from '../refresh/coordinator.js';
 import type { AppTicketSource, FeishuCommonOptions, FeishuCredentials } from '../options.js';
 import { HeldSecrets } from '../secrets.js';
@@ -42,7 +41,7 @@ export interface AppSettings {
 export interface AppCredentials {
   readonly clientID: string;
   readonly clientSecret: string | undefined;
-  readonly clientAssertion: ClientAssertionProvider | undefined;
+  readonly clientAssertion: KeylessAssertion | undefined;
   readonly domain: FeishuApp['domain'];
   readonly hosts: FeishuHosts;
   readonly brand: 'feishu' | 'lark' | undefined;
@@ -91,8 +90,8 @@ export function checkedApp(answer: unknown, flowName: FeishuFlow): AppCredential
 export function buildAppContext(app: AppCredentials, settings: AppSettings, tokenKeySuffix = ''): AppContext {
   const { clientID, hosts } = app;
   const { flow, urls, cache, timeout } = settings;
-  // A keyless app (clientAssertion) has no secret; the placeholder is never sent nor shown.
-  // Stryker disable next-line StringLiteral: with clientAssertion the client sends the assertion instead, and app tokens (v1/suite only) never fetch, so no value of it can be observed
+  // A keyless app (clientAssertion) has no secret; the placeholder is never sent, shown nor held (HeldSecrets gets clientSecret).
+  // Stryker disable next-line StringLiteral: with clientAssertion the client sends the assertion instead, app tokens (v1 only) never fetch, and HeldSecrets holds clientSecret, so no value of it can be observed
   const secret = app.clientSecret ?? '';
   const endpoints: FeishuEndpoints = {
     // A mini-program has no authorize page: its code comes from tt.login (authenticate refuses a request without one).
@@ -103,7 +102,7 @@ export function buildAppContext(app: AppCredentials, settings: AppSettings, toke
     appAccessToken: urls.appAccessTokenURL ?? hosts.open + (app.appType === 'store' ? APP_TOKEN_PATHS.store : APP_TOKEN_PATHS.internal),
   };
   // A keyless app holds no secret; its assertions are scrubbed per request (client.ts).
-  const secrets = new HeldSecrets(secret);
+  const secrets = new HeldSecrets(app.clientSecret);
   const appTokens = new AppTokenManager({
     source: appTokenSource({ clientID, clientSecret: secret, hosts, cache, timeout, appType: app.appType, appTicket: app.appTicket, url: endpoints.appAccessToken }),
     cache,

@@ -16,6 +16,8 @@ const NAMES = {
   appId: true,
   appSecret: true,
   clientAssertion: true,
+  // Keyless apps: a loopback or link-local proxy for the assertion (tests).
+  allowLoopbackProxy: true,
   // Many apps (options.ts `FeishuManyAppsCredentials`).
   resolveApp: true,
   appCacheSize: true,

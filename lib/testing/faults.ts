@@ -13,7 +13,8 @@ import { logId } from './wire.js';
  * - `echo`: a Feishu error answer (in the endpoint's own shape, `code` 20001 unless given) whose
  *   message quotes the request back: its line, headers and body, raw (also with spaces removed),
  *   URL-encoded and JSON-escaped,
- *   as a careless upstream or proxy would. Proves that no secret sent reaches an error.
+ *   as a careless upstream or proxy would. Proves that no secret sent reaches an error. With
+ *   `encoding`, the credentials and the request line are quoted in that encoding only.
  */
 export type MockFault =
   | { kind: 'hang' }
@@ -23,7 +24,25 @@ export type MockFault =
   | { kind: 'oversized' }
   | { kind: 'error'; code: number; msg?: string; status?: number }
   | { kind: 'delay'; ms: number }
-  | { kind: 'echo'; code?: number; status?: number };
+  | { kind: 'echo'; code?: number; status?: number; encoding?: EchoEncoding };
+
+/**
+ * How an echo may quote the request: base64 or base64url (as a log of binary bodies would), hex,
+ * HTML-escaped (`&amp;` `&lt;` `&gt;` `&quot;` `&#39;`), or each character as a decimal or hex
+ * character reference.
+ */
+export type EchoEncoding = 'base64' | 'base64url' | 'hex' | 'html' | 'decimal-entities' | 'hex-entities';
+
+const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+const ENCODERS: Readonly<Record<EchoEncoding, (text: string) => string>> = {
+  base64: (text) => Buffer.from(text).toString('base64'),
+  base64url: (text) => Buffer.from(text).toString('base64url'),
+  hex: (text) => Buffer.from(text).toString('hex'),
+  html: (text) => text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c),
+  'decimal-entities': (text) => [...text].map((c) => `&#${c.codePointAt(0)};`).join(''),
+  'hex-entities': (text) => [...text].map((c) => `&#x${c.codePointAt(0)?.toString(16)};`).join(''),
+};
 
 /** Writes a transport-level fault. Returns false for faults the endpoint itself must answer (error, delay). */
 export function writeTransportFault(res: ServerResponse, fault: MockFault): boolean {
@@ -64,9 +83,10 @@ export function writeTransportFault(res: ServerResponse, fault: MockFault): bool
  * The request quoted three ways. The credentials (Authorization header and body) come first,
  * in every encoding, so that a message cut short still carries each form of each secret.
  */
-export function echoOf(req: IncomingMessage, url: URL, body: string | undefined): string {
+export function echoOf(req: IncomingMessage, url: URL, body: string | undefined, encoding?: EchoEncoding): string {
   const authorization = req.headers.authorization ?? '';
   const credentials = `${url.search} ${authorization} ${body ?? ''}`;
+  if (encoding) return `${ENCODERS[encoding](credentials)} | ${req.method ?? ''} ${url.pathname}`;
   const headers = Object.entries(req.headers)
     .map(([name, value]) => `${name}: ${String(value)}`)
     .join('\n');

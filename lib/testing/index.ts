@@ -10,7 +10,7 @@
 export { MockFeishu, startMockFeishu, type MockEndpoint, type MockFeishuOptions } from './mock-feishu.js';
 export { QR_SDK_PATH } from './qr-stand-in.js';
 export { DEFAULT_APP, DEFAULT_USERS, MOCK_TENANT_KEY, type MockApp, type MockUser } from './fixtures.js';
-export type { MockFault } from './faults.js';
+export type { EchoEncoding, MockFault } from './faults.js';
 export type { AssertionJwk, AssertionKeys } from './assertion-verifier.js';
 export { appTicketEvent, encryptEvent, eventRequest, signEvent, type EventIdentity, type EventSubscription, type SignatureHeaders } from './event-push.js';
 export { completeFeishuSignIn, MockAuthorizeError, type FeishuConsent } from './sign-in.js';

@@ -522,7 +522,7 @@ export class MockFeishu {
       if (fault?.kind === 'echo') {
         const text = await readText(req);
         this.noteSecretsSent(req, text);
-        throw new MockError(fault.code ?? 20001, echoOf(req, url, text), fault.status);
+        throw new MockError(fault.code ?? 20001, echoOf(req, url, text, fault.encoding), fault.status);
       }
       await route.handle(req, res, url);
     } catch (err) {

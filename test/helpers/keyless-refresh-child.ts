@@ -28,6 +28,7 @@ async function run(job: RefreshJob): Promise<RefreshOutcome> {
       clientID: job.appId,
       flow: 'v3',
       domain: job.hosts,
+      allowLoopbackProxy: true,
       clientAssertion: (audience) => {
         audiences.push(audience);
         return { value: signJwt(key, validClaims(job.appId, audience)), targetInfo: { targetService: job.targetService, targetPrefix: job.targetPrefix } };
