@@ -21,9 +21,10 @@ describe('authorize URLs', () => {
     );
   });
 
-  test('v1 drops response_type=code wherever it stands, last too (an authorizationURL that already names the app)', async () => {
-    const url = await authorizeURL({ authorizationURL: 'https://open.feishu.cn/open-apis/authen/v1/authorize?client_id=cli_x', callbackURL: undefined, state: false });
-    assert.equal(url, 'https://open.feishu.cn/open-apis/authen/v1/authorize?app_id=cli_a5ca35a685b0x26e&');
+  test('v1 drops response_type=code wherever it stands, last too (an authorizationURL that already names the app and the redirect)', async () => {
+    // Parameters already in the URL keep their place, so response_type, added after them, ends the query.
+    const url = await authorizeURL({ authorizationURL: 'https://open.feishu.cn/open-apis/authen/v1/authorize?client_id=cli_x&redirect_uri=x', state: false });
+    assert.equal(url, 'https://open.feishu.cn/open-apis/authen/v1/authorize?app_id=cli_a5ca35a685b0x26e&redirect_uri=https%3A%2F%2Fapp.example.com%2Fauth%2Ffeishu%2Fcallback&');
   });
 
   test('v2 is standard OAuth on accounts.feishu.cn', async () => {

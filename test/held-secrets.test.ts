@@ -119,7 +119,7 @@ describe('HeldSecrets', () => {
 
 describe('what a strategy holds', () => {
   /** The HeldSecrets a strategy scrubs its messages with (a private field: nothing else tells `undefined` from a placeholder). */
-  const heldBy = (strategy: FeishuStrategy) => (strategy as unknown as { feishu: { options: { secrets: HeldSecrets } } }).feishu.options.secrets;
+  const heldBy = (strategy: FeishuStrategy) => (strategy as unknown as { context: { feishu: { options: { secrets: HeldSecrets } } } }).context.feishu.options.secrets;
   const verify = () => undefined;
 
   test('a keyless app holds no secret at all, not even a placeholder; an app with a secret holds it', () => {

@@ -171,10 +171,10 @@ describe(`load: ${LOGINS} logins at ${CONCURRENCY} concurrency`, () => {
   function assertNothingPerLogin(): void {
     const handoff = (strategy as unknown as { handoff: Map<string, unknown> }).handoff;
     const inflight = (strategy.appTokens as unknown as { inflight: Promise<string> | undefined }).inflight;
-    const cache = (strategy as unknown as { cache: { entries?: Map<string, unknown> } }).cache;
+    const cache = (strategy as unknown as { cache: { expiring: Map<string, unknown>; permanent: Map<string, unknown> } }).cache;
     assert.equal(handoff.size, 0, 'user fields handed from the token answer to userProfile are gone');
     assert.equal(inflight, undefined, 'no app-token fetch in flight');
-    assert.equal(cache.entries?.size, 1, 'the default cache holds the app token and nothing per login');
+    assert.equal(cache.expiring.size + cache.permanent.size, 1, 'the default cache holds the app token and nothing per login');
   }
 
   test(`${LOGINS} cold logins: zero failures, one app-token request`, { timeout: 60_000 }, async () => {
