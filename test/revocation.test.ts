@@ -399,7 +399,7 @@ describe("revocations through node-sdk's EventDispatcher", () => {
     const events = dispatcher({ onUserTokensRevoked: recorder().listener, strategy: store, appTickets: true });
     const ticket = signed(appTicketEvent(APP, 'ticket-sdk', SUB, { eventId: 'evt-ticket', createdAt: CREATED }));
     assert.equal(await events.invoke(webhookData(ticket)), 'success');
-    assert.deepEqual(saved, [['ticket-sdk', { createdAt: CREATED, eventId: 'evt-ticket' }]]);
+    assert.deepEqual(saved, [['ticket-sdk', { createdAt: CREATED, eventId: 'evt-ticket', appId: APP }]]);
     assert.equal(feishuEventDispatcherHandlers({ strategy: store, onUserTokensRevoked: () => undefined }).app_ticket, undefined, "node-sdk's own app_ticket handler is kept by default");
   });
 
