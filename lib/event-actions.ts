@@ -120,8 +120,9 @@ export function eventActor(actions: EventActions): (event: ReceivedEvent) => Pro
       await listener(revoked);
       return true;
     };
-    const taken = target.handleEventOnce
-      ? await forApp(() => target.handleEventOnce!(info, () => listener(revoked)))
+    const handleOnce = target.handleEventOnce?.bind(target);
+    const taken = handleOnce
+      ? await forApp(() => handleOnce(info, () => listener(revoked)))
       : await oncePerEvent(fallbackSeen, `passport-feishu:${appId}:events`, info, act);
     return taken ? SUCCESS : IGNORED;
   }
