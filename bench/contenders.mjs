@@ -2,7 +2,7 @@
 // All use `state: true` (a nonce in the session) and the same verify, so the only
 // difference between them is the strategy.
 import { createRequire } from 'node:module';
-import { FloorStrategy } from './floor.mjs';
+import { FloorStrategy, FloorV2Strategy } from './floor.mjs';
 
 const require = createRequire(import.meta.url);
 export const CALLBACK_PATH = '/auth/feishu/callback';
@@ -72,6 +72,11 @@ export const CONTENDERS = {
   floor: {
     label: 'floor (hand-written v1)',
     create: ({ origin, appId, appSecret }) => new FloorStrategy({ origin, appId, appSecret, callbackPath: CALLBACK_PATH }, verify),
+    appTokenFetches: (strategy) => strategy.appTokens.fetches,
+  },
+  'floor-v2': {
+    label: 'floor v2 (hand-written code exchange + user_info)',
+    create: ({ origin, appId, appSecret }) => new FloorV2Strategy({ origin, appId, appSecret, callbackPath: CALLBACK_PATH }, verify),
     appTokenFetches: (strategy) => strategy.appTokens.fetches,
   },
 };

@@ -1,7 +1,9 @@
-// The floor: the least work a v1 Feishu login needs, as a plain passport-strategy.
-// State in the session, one code exchange (Bearer app_access_token, JSON body) with an
-// app token cached until it expires, the user taken from the token answer (no user_info).
-// Plain node:http with a keep-alive agent: no strategy can do less.
+// The floors: the least work a Feishu login needs, as plain passport-strategies, over
+// plain node:http with a keep-alive agent: no strategy can do less.
+// - v1 (FloorStrategy): state in the session, one code exchange (Bearer app_access_token, JSON
+//   body) with an app token cached until it expires, the user taken from the token answer.
+// - v2 (FloorV2Strategy): state in the session, the standard OAuth code exchange (client id and
+//   secret in the JSON body), then user_info with the user's token: two calls in a row.
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { Strategy } from 'passport-strategy';
@@ -14,8 +16,16 @@ function postJSON(url, body, bearer) {
   const payload = JSON.stringify(body);
   const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) };
   if (bearer) headers.authorization = `Bearer ${bearer}`;
+  return send(url, 'POST', headers, payload);
+}
+
+function getJSON(url, bearer) {
+  return send(url, 'GET', { authorization: `Bearer ${bearer}` }, undefined);
+}
+
+function send(url, method, headers, payload) {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers, agent }, (res) => {
+    const req = request(url, { method, headers, agent }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => (text += chunk));
@@ -90,6 +100,57 @@ export class FloorStrategy extends Strategy {
           });
         },
         (err) => this.error(err),
+      );
+  }
+}
+
+/** The v2 floor: the same state handling, then the two calls a v2 login cannot do without. */
+export class FloorV2Strategy extends Strategy {
+  constructor({ origin, appId, appSecret, callbackPath }, verify) {
+    super();
+    this.name = 'floor-v2';
+    this.appId = appId;
+    this.appSecret = appSecret;
+    this.callbackPath = callbackPath;
+    this.authorizeURL = `${origin}/open-apis/authen/v1/authorize`;
+    this.tokenURL = `${origin}/open-apis/authen/v2/oauth/token`;
+    this.userInfoURL = `${origin}/open-apis/authen/v1/user_info`;
+    this.verify = verify;
+    /** A v2 app fetches no app token: the count stays 0, as ours does. */
+    this.appTokens = { fetches: 0 };
+  }
+
+  authenticate(req) {
+    const { code, state } = req.query;
+    const redirectURI = `http://${req.headers.host}${this.callbackPath}`;
+    if (!code) {
+      const nonce = randomBytes(12).toString('base64url');
+      req.session.floorState = nonce;
+      this.redirect(`${this.authorizeURL}?client_id=${this.appId}&response_type=code&redirect_uri=${encodeURIComponent(redirectURI)}&state=${nonce}`);
+      return;
+    }
+    if (!state || state !== req.session.floorState) {
+      this.fail({ message: 'Invalid state' }, 403);
+      return;
+    }
+    delete req.session.floorState;
+    let tokens;
+    postJSON(this.tokenURL, { grant_type: 'authorization_code', client_id: this.appId, client_secret: this.appSecret, code, redirect_uri: redirectURI })
+      .then((body) => {
+        if (body.code !== 0 || !body.access_token) throw Object.assign(new Error(body.error_description ?? 'token'), { login: true });
+        tokens = body;
+        return getJSON(this.userInfoURL, body.access_token);
+      })
+      .then(
+        (body) => {
+          if (body.code !== 0) return this.fail({ message: body.msg }, 400);
+          const user = body.data;
+          this.verify(tokens.access_token, tokens.refresh_token, { id: user.open_id, displayName: user.name }, (err, done) => {
+            if (err) return this.error(err);
+            this.success(done);
+          });
+        },
+        (err) => (err.login ? this.fail({ message: err.message }, 400) : this.error(err)),
       );
   }
 }

@@ -160,7 +160,7 @@ try {
     '',
     'Ratio columns: ours ÷ the floor, ours ÷ passport-feishu (p-f). Higher is better for logins/s; lower is better for every other row.',
     '',
-    `Targets (issue 6):`,
+    `Targets (issues 6 and 20):`,
     ...targets(results).map((t) => `    ${t}`),
     '',
     `Processes: load driver (this process, pid ${process.pid}) on CPU ${results.layout.driver.cpu}; mock Feishu (pid ${mock.pid}) on CPU ${results.layout.mock.cpu}; each contender's app in its own process on CPU ${Object.values(results.layout.apps)[0]?.cpu}, one app under load at a time.`,

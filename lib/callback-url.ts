@@ -61,12 +61,28 @@ export function resolveCallbackURL(req: RequestLike, callbackURL: string, proxy:
   const tls = encrypted || (trusted && first(headers['x-forwarded-proto'])?.toLowerCase() === 'https');
   // Anything but an origin-form path (none, `*`, an absolute-form target) resolves against the root.
   const path = req.originalUrl ?? req.url;
+  // A path-absolute callbackURL (`/auth/feishu/callback`) does not depend on the request's path,
+  // so its answer is kept: every sign-in of one host resolves the same URL twice.
+  const key = callbackURL.startsWith('/') && !callbackURL.startsWith('//') ? `${tls ? 'https' : 'http'}://${host} ${callbackURL}` : undefined;
+  const known = key === undefined ? undefined : RESOLVED.get(key);
+  if (known !== undefined) return known;
+  let resolved: string;
   try {
-    return new URL(callbackURL, `${tls ? 'https' : 'http'}://${host}${path?.startsWith('/') ? path : ''}`).href;
+    resolved = new URL(callbackURL, `${tls ? 'https' : 'http'}://${host}${path?.startsWith('/') ? path : ''}`).href;
   } catch {
     return null;
   }
+  if (key !== undefined) {
+    // The Host header is the client's: a flood of hosts empties the map instead of growing it.
+    if (RESOLVED.size >= MAX_RESOLVED) RESOLVED.clear();
+    RESOLVED.set(key, resolved);
+  }
+  return resolved;
 }
+
+/** Resolved path-absolute callback URLs by origin and path; a handful of hosts in practice. */
+const RESOLVED = new Map<string, string>();
+const MAX_RESOLVED = 64;
 
 /** The first value of a header that may be repeated or a comma-separated list (one per proxy hop). */
 function first(value: string | string[] | undefined): string | undefined {

@@ -5,7 +5,7 @@
  * This package signs nothing: the app's provider returns the assertion for an audience.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { redact } from './errors.js';
+import { redact } from './redaction.js';
 
 /** A GDPR proxy that the token request goes through instead of Feishu's host. */
 export interface ClientAssertionTarget {

@@ -1,4 +1,4 @@
-import { redact } from './errors.js';
+import { mayQuote, redact } from './redaction.js';
 
 /**
  * The secrets one strategy holds at this moment. Feishu's answers, and a proxy's, may quote
@@ -28,10 +28,7 @@ export class HeldSecrets {
    * the user's tokens, a store app's app_ticket), which only its own answer can quote.
    */
   scrub(text: string, ...extra: ReadonlyArray<string | undefined>): string {
-    return redact(
-      text,
-      [this.appSecret, this.appToken, this.previousAppToken, ...extra].filter((value): value is string => typeof value === 'string'),
-    );
+    return redact(text, this.with(extra));
   }
 
   /**
@@ -39,6 +36,13 @@ export class HeldSecrets {
    * token-shaped), else `undefined`: a log id is shown whole or not at all.
    */
   logId(logId: string | undefined, ...extra: ReadonlyArray<string | undefined>): string | undefined {
-    return logId !== undefined && this.scrub(logId, ...extra) === logId ? logId : undefined;
+    if (logId === undefined) return undefined;
+    // Every answer carries a log id: the full redaction runs only when a secret may be in it.
+    const secrets = this.with(extra);
+    return !mayQuote(logId, secrets) || redact(logId, secrets) === logId ? logId : undefined;
+  }
+
+  private with(extra: ReadonlyArray<string | undefined>): string[] {
+    return [this.appSecret, this.appToken, this.previousAppToken, ...extra].filter((value): value is string => typeof value === 'string');
   }
 }

@@ -8,6 +8,22 @@ const CALLBACK = '/auth/feishu/callback';
 const plain = { headers: { host: 'app.example.com' }, url: '/auth/feishu' };
 
 describe('resolveCallbackURL: unusual requests', () => {
+  test('a resolved URL is kept per scheme and host, and never answers for another', () => {
+    const tls = { ...plain, socket: { encrypted: true } };
+    for (let round = 0; round < 2; round += 1) {
+      assert.equal(resolveCallbackURL(plain, CALLBACK, false), 'http://app.example.com/auth/feishu/callback');
+      assert.equal(resolveCallbackURL(tls, CALLBACK, false), 'https://app.example.com/auth/feishu/callback');
+      assert.equal(resolveCallbackURL({ ...plain, headers: { host: 'other.example' } }, CALLBACK, false), 'http://other.example/auth/feishu/callback');
+      assert.equal(resolveCallbackURL(plain, '/auth/lark/callback', false), 'http://app.example.com/auth/lark/callback');
+      // A relative reference depends on the request's path, and a network-path one names its own host.
+      assert.equal(resolveCallbackURL({ ...plain, url: `/round${round}/x` }, 'cb', false), `http://app.example.com/round${round}/cb`);
+      assert.equal(resolveCallbackURL(plain, '//cdn.example/cb', false), 'http://cdn.example/cb');
+    }
+    // A flood of Host headers empties the kept answers instead of growing them; answers stay right.
+    for (let i = 0; i < 200; i += 1) assert.equal(resolveCallbackURL({ ...plain, headers: { host: `h${i}.example` } }, CALLBACK, false), `http://h${i}.example/auth/feishu/callback`);
+    assert.equal(resolveCallbackURL(plain, CALLBACK, false), 'http://app.example.com/auth/feishu/callback');
+  });
+
   test('a request target that is no path (absolute-form, *, none) resolves against the root', () => {
     for (const url of ['http://evil.example/x', '*', undefined]) {
       assert.equal(resolveCallbackURL({ ...plain, url }, 'cb', false), 'http://app.example.com/cb', String(url));

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { readAnswer } from '../lib/answers.js';
 import { FeishuAPIError, FeishuTokenError, TokenError } from '../lib/index.js';
-import { isLoginFailure, oauthErrorFor, redact } from '../lib/errors.js';
+import { isLoginFailure, oauthErrorFor } from '../lib/errors.js';
+import { redact } from '../lib/redaction.js';
 
 describe('reading answers: a 200 is never success without reading code', () => {
   test('envelope: code 0 is success, data is the payload', () => {
