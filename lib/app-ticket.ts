@@ -1,9 +1,9 @@
 import type { AppTokenSource } from './app-token.js';
 import type { FeishuCache } from './cache.js';
 import { APP_TOKEN_PATHS, type FeishuHosts } from './endpoints.js';
-import { oncePerEvent } from './event-dedup.js';
+import { oncePerEvent } from './events/dedup.js';
 import { FeishuAPIError } from './errors.js';
-import type { AppTicketEventInfo } from './events.js';
+import type { AppTicketEventInfo } from './events/handler.js';
 import { requestFeishu } from './http.js';
 import type { AppTicketSource } from './options.js';
 

@@ -12,10 +12,10 @@ export { MissingIdError, parseProfile, type FeishuProfile, type FeishuUserInfo, 
 export { TenantNotAllowedError } from './tenants.js';
 export { UnknownAppError } from './apps/many-apps.js';
 export type { FeishuApp, FeishuAppQuery, FeishuAppResolver } from './apps/app-options.js';
-export { decryptEvent, feishuEventHandler, type AppTicketEventInfo, type AppTicketStore, type FeishuEventHandler, type FeishuEventHandlerOptions } from './events.js';
-export { feishuEventDispatcherHandlers, type FeishuDispatcherEvent, type FeishuDispatcherHandler, type FeishuDispatcherHandlerOptions, type FeishuDispatcherHandlers } from './event-dispatcher.js';
-export { USER_TOKENS_REVOKED, type UserTokensRevoked, type UserTokensRevokedListener } from './revocation.js';
-export type { CacheErrorPolicy } from './event-dedup.js';
+export { decryptEvent, feishuEventHandler, type AppTicketEventInfo, type AppTicketStore, type FeishuEventHandler, type FeishuEventHandlerOptions } from './events/handler.js';
+export { feishuEventDispatcherHandlers, type FeishuDispatcherEvent, type FeishuDispatcherHandler, type FeishuDispatcherHandlerOptions, type FeishuDispatcherHandlers } from './events/dispatcher.js';
+export { USER_TOKENS_REVOKED, type UserTokensRevoked, type UserTokensRevokedListener } from './events/revocation.js';
+export type { CacheErrorPolicy } from './events/dedup.js';
 export { MemoryCache, type FeishuCache } from './cache.js';
 export { cookieStateStore, StateRefusal, type CookieStateStoreOptions, type FeishuStateStore } from './state/index.js';
 export { BRAND_HOSTS, FLOWS, type FeishuBrand, type FeishuFlow, type FeishuHosts } from './endpoints.js';

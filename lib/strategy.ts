@@ -3,7 +3,7 @@ import type { OAuth2 } from 'oauth';
 import * as timers from 'node:timers';
 import { InternalOAuthError, Strategy as OAuth2Strategy, type VerifyFunction } from 'passport-oauth2';
 import { saveAppTicket } from './app-ticket.js';
-import { oncePerEvent } from './event-dedup.js';
+import { oncePerEvent } from './events/dedup.js';
 import type { AppTokenManager } from './app-token.js';
 import { boundedCache, MemoryCache, type FeishuCache } from './cache.js';
 import { callbackURLFor } from './callback-url.js';
@@ -11,7 +11,7 @@ import type { FeishuTokenParams, FeishuTokenSet } from './client.js';
 import { ClientAssertionError } from './client-assertion.js';
 import { FLOWS, resolveHosts, type FeishuFlow } from './endpoints.js';
 import { FeishuAPIError, FeishuTokenError, isLoginFailure } from './errors.js';
-import type { AppTicketEventInfo } from './events.js';
+import type { AppTicketEventInfo } from './events/handler.js';
 import type {
   FeishuAuthenticateOptions,
   FeishuCommonOptions,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
-import { BodyTooLarge, readEventBody, type EventRequest } from '../lib/event-body.js';
+import { BodyTooLarge, readEventBody, type EventRequest } from '../lib/events/body.js';
 
 /** A request whose stream holds `chunks`; `read: true` reads it to the end first, as a body parser does. */
 async function request(chunks: readonly Buffer[], extra: { body?: unknown; rawBody?: unknown; read?: boolean } = {}): Promise<EventRequest> {

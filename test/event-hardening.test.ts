@@ -3,8 +3,8 @@ import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { oncePerEvent } from '../lib/event-dedup.js';
-import { unpaddedLength } from '../lib/event-padding.js';
+import { oncePerEvent } from '../lib/events/dedup.js';
+import { unpaddedLength } from '../lib/events/padding.js';
 import { feishuEventHandler, FeishuStrategy, MemoryCache, type FeishuCache, type FeishuEventHandler, type FeishuEventHandlerOptions } from '../lib/index.js';
 import { appTicketEvent, eventRequest, signEvent } from '../lib/testing/index.js';
 

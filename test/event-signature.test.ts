@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkEventSignature, eventSignature } from '../lib/event-signature.js';
+import { checkEventSignature, eventSignature } from '../lib/events/signature.js';
 
 /** The X-Lark-Signature check on its own: every header, every length, never a throw. */
 describe('checking X-Lark-Signature', () => {

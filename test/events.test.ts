@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import express from 'express';
 import { feishuEventHandler, MemoryCache, type FeishuEventHandler } from '../lib/index.js';
-import { eventSignature } from '../lib/event-signature.js';
+import { eventSignature } from '../lib/events/signature.js';
 import { appTicketEvent, DEFAULT_APP, eventRequest, signEvent, startMockFeishu, type EventSubscription, type MockFeishu } from '../lib/testing/index.js';
 import { buildApp, login } from './helpers/app.js';
 

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import * as lark from '@larksuiteoapi/node-sdk';
-import { decryptEvent } from '../lib/events.js';
+import { decryptEvent } from '../lib/events/handler.js';
 import { appTicketEvent, DEFAULT_APP, DEFAULT_USERS, encryptEvent, MOCK_TENANT_KEY, startMockFeishu, type MockFeishu } from '../lib/testing/index.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:3000/auth/feishu/callback';

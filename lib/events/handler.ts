@@ -1,10 +1,10 @@
 import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { eventActor, EventRejected } from './event-actions.js';
-import { BodyTooLarge, readEventBody, type EventRequest } from './event-body.js';
-import type { CacheErrorPolicy } from './event-dedup.js';
-import { unpaddedLength } from './event-padding.js';
-import { checkEventSignature } from './event-signature.js';
+import { eventActor, EventRejected } from './actions.js';
+import { BodyTooLarge, readEventBody, type EventRequest } from './body.js';
+import type { CacheErrorPolicy } from './dedup.js';
+import { unpaddedLength } from './padding.js';
+import { checkEventSignature } from './signature.js';
 import type { UserTokensRevokedListener } from './revocation.js';
 
 /** Where an app_ticket event came from, for telling a fresh ticket from a replayed one. */

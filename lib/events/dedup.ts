@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readOrThrow, type FeishuCache } from './cache.js';
+import { readOrThrow, type FeishuCache } from '../cache.js';
 
 /**
  * What the event handler does when the cache cannot say whether an event was seen before

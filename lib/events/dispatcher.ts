@@ -1,7 +1,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { eventActor, type ReceivedEvent } from './event-actions.js';
-import type { CacheErrorPolicy } from './event-dedup.js';
-import { cacheErrorOption, listenerOption, type AppTicketStore } from './events.js';
+import { eventActor, type ReceivedEvent } from './actions.js';
+import type { CacheErrorPolicy } from './dedup.js';
+import { cacheErrorOption, listenerOption, type AppTicketStore } from './handler.js';
 import { USER_TOKENS_REVOKED, type UserTokensRevokedListener } from './revocation.js';
 
 /**

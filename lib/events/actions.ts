@@ -1,7 +1,7 @@
-import { UnknownAppError } from './apps/many-apps.js';
-import { MemoryCache } from './cache.js';
-import { oncePerEvent, type CacheErrorPolicy } from './event-dedup.js';
-import type { AppTicketEventInfo, AppTicketStore } from './events.js';
+import { UnknownAppError } from '../apps/many-apps.js';
+import { MemoryCache } from '../cache.js';
+import { oncePerEvent, type CacheErrorPolicy } from './dedup.js';
+import type { AppTicketEventInfo, AppTicketStore } from './handler.js';
 import { InvalidRevocationEvent, readRevocation, USER_TOKENS_REVOKED, type UserTokensRevokedListener } from './revocation.js';
 
 type Json = Record<string, unknown>;
