@@ -70,5 +70,17 @@ describe('vetting a log id', () => {
     assert.equal(held.logId('2026-the-code-0123', 'the-code-0123'), undefined);
     assert.equal(held.logId(Buffer.from('t-appAccessToken0123456789').toString('hex').slice(0, 64)), undefined);
     assert.equal(held.logId(undefined), undefined);
+    // The cheap check says "maybe" (the secret's run `cdef` is there); redaction cuts nothing, so it is kept.
+    const short = new HeldSecrets('ab-cdef-gh');
+    assert.equal(mayQuote('2026cdef', ['ab-cdef-gh']), true);
+    assert.equal(short.logId('2026cdef'), '2026cdef');
+  });
+
+  test('HeldSecrets: holding the token in use again keeps the one before it', () => {
+    const held = new HeldSecrets(undefined);
+    held.holdAppToken('FirstAppToken0001');
+    held.holdAppToken('SecondAppToken002');
+    held.holdAppToken('SecondAppToken002');
+    assert.equal(held.scrub('old FirstAppToken0001 new SecondAppToken002'), 'old [redacted] new [redacted]');
   });
 });

@@ -40,8 +40,9 @@ const CLOCK_SKEW_MS = 5 * 60 * 1000;
  * `refreshExpiresAt` is when the app was told the refresh token would expire (epoch ms).
  */
 export function reauthorizationReason(feishuCode: number | undefined, refreshExpiresAt?: number, now = Date.now()): ReauthorizationReason | undefined {
-  if (feishuCode === undefined || !Object.hasOwn(REAUTHORIZATION_REASONS, feishuCode)) return undefined;
-  const reason = REAUTHORIZATION_REASONS[feishuCode];
-  if (reason === 'expired' && typeof refreshExpiresAt === 'number' && Number.isFinite(refreshExpiresAt) && refreshExpiresAt - now > CLOCK_SKEW_MS) return 'consent-expired';
+  // Number() makes every non-number NaN, which no entry (nor anything inherited) is named.
+  const reason = REAUTHORIZATION_REASONS[Number(feishuCode)];
+  const left = typeof refreshExpiresAt === 'number' ? refreshExpiresAt - now : Number.NaN;
+  if (reason === 'expired' && Number.isFinite(left) && left > CLOCK_SKEW_MS) return 'consent-expired';
   return reason;
 }

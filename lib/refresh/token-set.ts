@@ -1,7 +1,8 @@
 import type { FeishuTokenParams, FeishuTokenSet } from '../client.js';
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
-const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+// Number.isFinite is false for anything that is not a number.
+const num = (value: unknown): number | undefined => (Number.isFinite(value) ? (value as number) : undefined);
 
 /**
  * A token set read back from the refresh cache, with every field in place (JSON drops the
