@@ -45,7 +45,9 @@ export function selfSignedCert(ip = '127.0.0.1'): SelfSigned {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const name = sequence(tlv(0x31, sequence(oid('2.5.4.3'), tlv(0x0c, Buffer.from('passport-feishu-oauth2 test proxy')))));
   const serial = randomBytes(8);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
+  // DER integers are positive and minimal: a first byte of 0x40–0x7f is neither negative nor a padding zero
+  // (a zero there, one serial in 256, made OpenSSL refuse the certificate with "illegal padding").
+  serial[0] = ((serial[0] ?? 0) & 0x3f) | 0x40;
   const now = Date.now();
   const altNames = sequence(tlv(0x87, Buffer.from(ip.split('.').map(Number))));
   const extensions = tlv(0xa3, sequence(sequence(oid('2.5.29.17'), tlv(0x04, altNames))));
