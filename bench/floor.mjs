@@ -43,6 +43,35 @@ function send(url, method, headers, payload) {
   });
 }
 
+/**
+ * The state both floors keep in the session. Without a code: a nonce saved, and a redirect to
+ * `authorize(redirectURI, nonce)`; returns undefined. With one: the nonce checked and spent;
+ * returns the code, or undefined after a 403.
+ */
+function codeOrRedirect(strategy, req, authorize) {
+  const { code, state } = req.query;
+  if (!code) {
+    const nonce = randomBytes(12).toString('base64url');
+    req.session.floorState = nonce;
+    strategy.redirect(authorize(encodeURIComponent(`http://${req.headers.host}${strategy.callbackPath}`), nonce));
+    return undefined;
+  }
+  if (!state || state !== req.session.floorState) {
+    strategy.fail({ message: 'Invalid state' }, 403);
+    return undefined;
+  }
+  delete req.session.floorState;
+  return code;
+}
+
+/** Hands the user to the verify callback, and its answer to passport. */
+function verified(strategy, accessToken, refreshToken, user) {
+  strategy.verify(accessToken, refreshToken, { id: user.open_id, displayName: user.name }, (err, done) => {
+    if (err) return strategy.error(err);
+    strategy.success(done);
+  });
+}
+
 export class FloorStrategy extends Strategy {
   constructor({ origin, appId, appSecret, callbackPath }, verify) {
     super();
@@ -75,30 +104,12 @@ export class FloorStrategy extends Strategy {
   }
 
   authenticate(req) {
-    const { code, state } = req.query;
-    if (!code) {
-      const nonce = randomBytes(12).toString('base64url');
-      req.session.floorState = nonce;
-      const redirectURI = encodeURIComponent(`http://${req.headers.host}${this.callbackPath}`);
-      this.redirect(`${this.authorizeURL}?app_id=${this.appId}&redirect_uri=${redirectURI}&state=${nonce}`);
-      return;
-    }
-    if (!state || state !== req.session.floorState) {
-      this.fail({ message: 'Invalid state' }, 403);
-      return;
-    }
-    delete req.session.floorState;
+    const code = codeOrRedirect(this, req, (redirectURI, nonce) => `${this.authorizeURL}?app_id=${this.appId}&redirect_uri=${redirectURI}&state=${nonce}`);
+    if (!code) return;
     this.getAppToken()
       .then((appToken) => postJSON(this.tokenURL, { grant_type: 'authorization_code', code }, appToken))
       .then(
-        (body) => {
-          if (body.code !== 0) return this.fail({ message: body.msg }, 400);
-          const data = body.data;
-          this.verify(data.access_token, data.refresh_token, { id: data.open_id, displayName: data.name }, (err, user) => {
-            if (err) return this.error(err);
-            this.success(user);
-          });
-        },
+        (body) => (body.code === 0 ? verified(this, body.data.access_token, body.data.refresh_token, body.data) : this.fail({ message: body.msg }, 400)),
         (err) => this.error(err),
       );
   }
@@ -121,35 +132,17 @@ export class FloorV2Strategy extends Strategy {
   }
 
   authenticate(req) {
-    const { code, state } = req.query;
-    const redirectURI = `http://${req.headers.host}${this.callbackPath}`;
-    if (!code) {
-      const nonce = randomBytes(12).toString('base64url');
-      req.session.floorState = nonce;
-      this.redirect(`${this.authorizeURL}?client_id=${this.appId}&response_type=code&redirect_uri=${encodeURIComponent(redirectURI)}&state=${nonce}`);
-      return;
-    }
-    if (!state || state !== req.session.floorState) {
-      this.fail({ message: 'Invalid state' }, 403);
-      return;
-    }
-    delete req.session.floorState;
+    const code = codeOrRedirect(this, req, (redirectURI, nonce) => `${this.authorizeURL}?client_id=${this.appId}&response_type=code&redirect_uri=${redirectURI}&state=${nonce}`);
+    if (!code) return;
     let tokens;
-    postJSON(this.tokenURL, { grant_type: 'authorization_code', client_id: this.appId, client_secret: this.appSecret, code, redirect_uri: redirectURI })
+    postJSON(this.tokenURL, { grant_type: 'authorization_code', client_id: this.appId, client_secret: this.appSecret, code, redirect_uri: `http://${req.headers.host}${this.callbackPath}` })
       .then((body) => {
         if (body.code !== 0 || !body.access_token) throw Object.assign(new Error(body.error_description ?? 'token'), { login: true });
         tokens = body;
         return getJSON(this.userInfoURL, body.access_token);
       })
       .then(
-        (body) => {
-          if (body.code !== 0) return this.fail({ message: body.msg }, 400);
-          const user = body.data;
-          this.verify(tokens.access_token, tokens.refresh_token, { id: user.open_id, displayName: user.name }, (err, done) => {
-            if (err) return this.error(err);
-            this.success(done);
-          });
-        },
+        (body) => (body.code === 0 ? verified(this, tokens.access_token, tokens.refresh_token, body.data) : this.fail({ message: body.msg }, 400)),
         (err) => (err.login ? this.fail({ message: err.message }, 400) : this.error(err)),
       );
   }

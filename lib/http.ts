@@ -72,7 +72,7 @@ const USER_AGENT = 'passport-feishu-oauth2';
  * `X-Tt-Logid` is read: feishu-api.md §10 confirms no other header (oapi-sdk-go also falls back to
  * `X-Request-Id`, which any proxy or echoing upstream may set, so it is not read here).
  */
-const LOG_ID = /^[A-Za-z0-9-]{1,64}$/;
+export const LOG_ID = /^[A-Za-z0-9-]{1,64}$/;
 
 /**
  * node:http rather than fetch: on the login hot path undici's fetch costs about 0.3 ms of

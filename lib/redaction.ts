@@ -1,4 +1,5 @@
 // Redaction by value: what a message built from Feishu's answer must never show.
+import { LOG_ID } from './http.js';
 
 const TOKEN_LIKE = /\b(?:[tuar]|ur)-[A-Za-z0-9_.~+/=-]{8,}|\beyJ[A-Za-z0-9_.~+/=-]{8,}/g;
 /** The same, for `test`, which a global regex would make depend on its last match. */
@@ -95,8 +96,6 @@ export function redact(text: string, secrets: readonly string[]): string {
   return out.length > MAX_MESSAGE_LENGTH ? `${out.slice(0, MAX_MESSAGE_LENGTH)}…` : out;
 }
 
-/** What `X-Tt-Logid` may hold (http.ts reads nothing else as a log id). */
-const LOG_ID_CHARACTERS = /^[A-Za-z0-9-]{0,64}$/;
 const ALPHANUMERIC_RUN = /[A-Za-z0-9]+/g;
 
 /** The longest run of letters and digits in `secret`: every form of it (`formsOf`) holds that run unchanged. */
@@ -126,7 +125,7 @@ function asciiDecodingsOf(logId: string): string[] {
  * would cut nothing. `true` means it might, and `redact` decides. Any other text is left to `redact`.
  */
 export function mayQuote(logId: string, secrets: readonly string[]): boolean {
-  if (!LOG_ID_CHARACTERS.test(logId)) return true;
+  if (!LOG_ID.test(logId)) return true;
   // `redact` reads a run of 16 or more as base64 or hex, the whole log id here.
   const texts = logId.length >= 16 ? [logId, ...asciiDecodingsOf(logId)] : [logId];
   const cores = secrets.filter((secret) => secret.length >= MIN_SECRET_LENGTH).map((secret) => coreOf(secret).toLowerCase());

@@ -11,7 +11,7 @@ const LOG_ID_CHAR = fc.constantFrom(...'ABCDEFabcdef0123456789-xyzXYZ');
 
 describe('vetting a log id', () => {
   test('an ordinary log id next to unrelated secrets needs no redaction', () => {
-    for (const logId of ['2026120801252311AB0C4D5E6F7A8B9C', '20260101-abc', 'tt-2', '']) {
+    for (const logId of ['2026120801252311AB0C4D5E6F7A8B9C', '20260101-abc', 'tt-2']) {
       assert.equal(mayQuote(logId, [SECRET, 'u-someUserAccessToken123', 'code-of-the-login-42']), false, logId);
     }
   });
@@ -36,7 +36,7 @@ describe('vetting a log id', () => {
   });
 
   test('text that is not shaped like a log id is always left to redaction', () => {
-    for (const text of ['has space', 'a_b', 'x'.repeat(65), 'Bearer%20x']) assert.equal(mayQuote(text, []), true, text);
+    for (const text of ['', 'has space', 'a_b', 'x'.repeat(65), 'Bearer%20x']) assert.equal(mayQuote(text, []), true, text);
   });
 
   test('a secret with no letters or digits, or of 4 characters, is still looked for', () => {
